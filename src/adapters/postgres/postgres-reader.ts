@@ -1,0 +1,115 @@
+/** The read side: views, pages of the log, and the events time travel folds. */
+import { sql, type Kysely } from 'kysely';
+import type { EventPage, LogReader, StoryListItem, TimelineQuery } from '../../app/ports.ts';
+import type { RecordedEvent } from '../../domain/event-types.ts';
+import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
+import type { Database } from './database.ts';
+import { eventFromRow, type EventRow } from './event-rows.ts';
+import { migrationsApplied } from './migrate.ts';
+
+export class PostgresReader implements LogReader {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async logInfo(): Promise<{ epoch: string; head: number }> {
+    const row = await this.#db
+      .selectFrom('log_meta')
+      .select([
+        'log_epoch',
+        sql<number>`(select coalesce(max(position), 0) from events)::int8`.as('head'),
+      ])
+      .executeTakeFirstOrThrow();
+    return { epoch: row.log_epoch, head: row.head };
+  }
+
+  async readEvents(query: { after: number; limit: number; storyId?: string }): Promise<EventPage> {
+    // One statement, so the page and the head come from the same snapshot.
+    const storyFilter = query.storyId === undefined ? sql`` : sql`and story_id = ${query.storyId}`;
+    // Without events past the cursor, the one row has the head and nulls for the event.
+    const { rows } = await sql<(EventRow | { [K in keyof EventRow]: null }) & { head: number }>`
+      select page.*, head.head
+      from (select coalesce(max(position), 0)::int8 as head from events) head
+      left join lateral (
+        select * from events
+        where position > ${query.after} ${storyFilter}
+        order by position
+        limit ${query.limit}
+      ) page on true
+    `.execute(this.#db);
+    const head = rows[0]?.head ?? 0;
+    const events = rows
+      .filter((row): row is EventRow & { head: number } => row.position !== null)
+      .map(eventFromRow);
+    return { events, head };
+  }
+
+  async storyEvents(
+    storyId: string,
+    until: { position?: number; recordedAt?: string },
+  ): Promise<readonly RecordedEvent[]> {
+    let query = this.#db
+      .selectFrom('events')
+      .selectAll()
+      .where('story_id', '=', storyId)
+      .orderBy('position');
+    if (until.position !== undefined) query = query.where('position', '<=', until.position);
+    if (until.recordedAt !== undefined)
+      query = query.where('recorded_at', '<=', new Date(until.recordedAt));
+    return (await query.execute()).map(eventFromRow);
+  }
+
+  async getStory(storyId: string): Promise<StoryView | null> {
+    const row = await this.#db
+      .selectFrom('stories')
+      .select('view')
+      .where('story_id', '=', storyId)
+      .executeTakeFirst();
+    return row === undefined ? null : (row.view as StoryView);
+  }
+
+  async listStories(): Promise<readonly StoryListItem[]> {
+    const rows = await this.#db
+      .selectFrom('stories')
+      .select(['story_id', 'title', 'status', 'version', 'position', 'updated_at'])
+      .orderBy('updated_at', 'desc')
+      .orderBy('story_id')
+      .execute();
+    return rows.map((row) => ({
+      storyId: row.story_id,
+      title: row.title,
+      status: row.status,
+      version: row.version,
+      position: row.position,
+      updatedAt: row.updated_at.toISOString(),
+    }));
+  }
+
+  async timeline(storyId: string, query: TimelineQuery): Promise<readonly TimelineEntry[]> {
+    let select = this.#db
+      .selectFrom('timeline_entries')
+      .select('entry')
+      .where('story_id', '=', storyId)
+      .orderBy('occurred_at', query.order)
+      .orderBy('reported_position', query.order)
+      .limit(query.limit);
+    const { after } = query;
+    if (after !== undefined) {
+      const comparison = query.order === 'asc' ? sql`>` : sql`<`;
+      select = select.where(
+        sql<boolean>`(occurred_at, reported_position) ${comparison} (${after.occurredAt}::timestamptz, ${after.reportedPosition})`,
+      );
+    }
+    return (await select.execute()).map((row) => row.entry as TimelineEntry);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return await migrationsApplied(this.#db);
+    } catch {
+      return false;
+    }
+  }
+}

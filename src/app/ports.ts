@@ -1,0 +1,94 @@
+/**
+ * The small interfaces the use cases need from storage. The Postgres adapter implements them;
+ * nothing here knows about SQL, and the domain knows about none of it.
+ */
+import type { RecordedEvent } from '../domain/event-types.ts';
+import type { StoryView, TimelineEntry } from '../domain/story-view.ts';
+
+export interface LogChanges {
+  readonly events: readonly RecordedEvent[];
+  readonly stories: readonly StoryView[];
+  readonly entries: readonly { readonly storyId: string; readonly entry: TimelineEntry }[];
+}
+
+export const entryKey = (storyId: string, developmentId: string): string =>
+  `${storyId}\u0000${developmentId}`;
+
+/**
+ * One transaction that holds the log's append lock: nothing else appends until it ends, so the
+ * positions it allocates after `head` become visible in order.
+ */
+export interface LogTransaction {
+  /** The database clock read once the lock was held: the recordedAt of every event written. */
+  readonly recordedAt: string;
+  /** The last position in the log when the lock was taken. */
+  readonly head: number;
+  findEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RecordedEvent>>;
+  loadStories(storyIds: readonly string[]): Promise<ReadonlyMap<string, StoryView>>;
+  /** Keyed by `entryKey(storyId, developmentId)`. */
+  loadEntries(
+    keys: readonly { readonly storyId: string; readonly developmentId: string }[],
+  ): Promise<ReadonlyMap<string, TimelineEntry>>;
+  /** Inserts the events, upserts the views, and queues one change notification for the commit. */
+  write(changes: LogChanges): Promise<void>;
+  /** For rebuilds: every story in the log, and one story's events in log order. */
+  storyIds(): Promise<readonly string[]>;
+  storyEvents(storyId: string): Promise<readonly RecordedEvent[]>;
+  clearViews(): Promise<void>;
+}
+
+export interface EventLog {
+  /** Runs `work` in a transaction holding the append lock; commits if it resolves. */
+  withAppendLock<T>(work: (tx: LogTransaction) => Promise<T>): Promise<T>;
+}
+
+export interface EventPage {
+  readonly events: readonly RecordedEvent[];
+  readonly head: number;
+}
+
+export interface StoryListItem {
+  readonly storyId: string;
+  readonly title: string;
+  readonly status: string;
+  readonly version: number;
+  readonly position: number;
+  readonly updatedAt: string;
+}
+
+export interface TimelineQuery {
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
+  /** Resume after this entry (the cursor a previous page returned). */
+  readonly after?: { readonly occurredAt: string; readonly reportedPosition: number };
+}
+
+export interface LogReader {
+  logInfo(): Promise<{ readonly epoch: string; readonly head: number }>;
+  /** Events with position > after, in position order, from one consistent snapshot. */
+  readEvents(query: { after: number; limit: number; storyId?: string }): Promise<EventPage>;
+  /** One story's events up to a position or a recorded time, in log order. */
+  storyEvents(
+    storyId: string,
+    until: { readonly position?: number; readonly recordedAt?: string },
+  ): Promise<readonly RecordedEvent[]>;
+  getStory(storyId: string): Promise<StoryView | null>;
+  listStories(): Promise<readonly StoryListItem[]>;
+  timeline(storyId: string, query: TimelineQuery): Promise<readonly TimelineEntry[]>;
+  /** Whether the database answers and every migration has been applied. */
+  ready(): Promise<boolean>;
+}
+
+export interface Publisher {
+  readonly name: string;
+  /** The stories this token may publish to; null for every story. */
+  readonly stories: readonly string[] | null;
+}
+
+export interface TokenStore {
+  create(name: string, stories?: readonly string[]): Promise<string>;
+  /** Who holds the token, or null when it is unknown or revoked. */
+  verify(token: string): Promise<Publisher | null>;
+  /** Revokes every token of that name; how many were revoked. */
+  revoke(name: string): Promise<number>;
+}

@@ -1,0 +1,186 @@
+/**
+ * The `storyline` command: the one entry point that reads process.env and process.argv.
+ */
+import { parseArgs } from 'node:util';
+import { rebuildViews } from './app/rebuild-views.ts';
+import { importEvents } from './app/import-events.ts';
+import { readStoryFiles } from './adapters/files/story-files.ts';
+import { formatStoryFileLine } from './domain/story-file.ts';
+import { createLogger, openStoryline, seedIfEmpty, startHttpServer } from './composition.ts';
+import { readConfig, type Config } from './config.ts';
+import { isStorylineError } from './domain/errors.ts';
+
+const usage = `usage: storyline <command>
+
+  serve                          start the HTTP API (imports events/ into an empty log)
+  migrate                        apply database migrations
+  import <file|dir>              append story files (JSON Lines); idempotent
+  export [--story <id>]          print the log as JSON Lines, re-importable
+  rebuild                        rebuild every view from the log
+  tokens create <name> [--story <id>]...   create a publish token (prints only the token)
+  tokens revoke <name>           revoke every token of that name
+
+Configuration comes from environment variables; see README.md.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(usage);
+    return command === undefined ? 2 : 0;
+  }
+  const config = readConfig(process.env);
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate':
+      return withStoryline(config, () => {
+        console.error('migrations are applied');
+        return Promise.resolve(0);
+      });
+    case 'import': {
+      const target = rest[0];
+      if (target === undefined) return fail('import needs a file or folder');
+      const files = await readStoryFiles(target);
+      if (files.problems.length > 0) return fail(files.problems.join('\n'));
+      return withStoryline(config, async (storyline) => {
+        const report = await importEvents(storyline.appender, files.lines);
+        console.error(
+          `${report.appended} appended, ${report.alreadyPresent} already present, ${report.failed.length} failed`,
+        );
+        for (const failure of report.failed) {
+          const line = files.lines[failure.index];
+          console.error(`  event ${line?.event.id ?? '?'}: ${failure.code}: ${failure.message}`);
+        }
+        return report.failed.length === 0 ? 0 : 1;
+      });
+    }
+    case 'export': {
+      const { values } = parseArgs({ args: [...rest], options: { story: { type: 'string' } } });
+      return withStoryline(config, async (storyline) => {
+        let after = 0;
+        for (;;) {
+          const page = await storyline.queries.events({
+            after,
+            limit: 1000,
+            ...(values.story === undefined ? {} : { storyId: values.story }),
+          });
+          for (const event of page.events) {
+            const { requestId: _requestId, ...metadata } = event.metadata;
+            const line = formatStoryFileLine(event.storyId, {
+              id: event.id,
+              type: event.type,
+              data: event.data,
+              occurredAt: event.occurredAt,
+              metadata,
+            } as Parameters<typeof formatStoryFileLine>[1]);
+            process.stdout.write(`${line}\n`);
+          }
+          const last = page.events.at(-1);
+          if (last === undefined) return 0;
+          after = last.position;
+        }
+      });
+    }
+    case 'rebuild':
+      return withStoryline(config, async (storyline) => {
+        const result = await rebuildViews(storyline.log);
+        console.error(`rebuilt ${result.stories} stories from ${result.events} events`);
+        return 0;
+      });
+    case 'tokens': {
+      const [action, ...args] = rest;
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { story: { type: 'string', multiple: true } },
+      });
+      const name = positionals.join(' ');
+      if (name === '') return fail('tokens create|revoke needs a name');
+      if (action === 'create') {
+        return withStoryline(config, async (storyline) => {
+          console.log(await storyline.tokens.create(name, values.story));
+          return 0;
+        });
+      }
+      if (action === 'revoke') {
+        return withStoryline(config, async (storyline) => {
+          console.error(`revoked ${await storyline.tokens.revoke(name)} token(s) named "${name}"`);
+          return 0;
+        });
+      }
+      return fail('tokens takes create or revoke');
+    }
+    default:
+      return fail(`unknown command "${command}"\n\n${usage}`);
+  }
+}
+
+async function withStoryline(
+  config: Config,
+  work: (storyline: Awaited<ReturnType<typeof openStoryline>>) => Promise<number>,
+): Promise<number> {
+  const logger = createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const storyline = await openStoryline(config, logger);
+  try {
+    return await work(storyline);
+  } finally {
+    await storyline.close();
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const logger = createLogger(config);
+  const storyline = await openStoryline(config, logger);
+  let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
+  try {
+    if (config.seed) await seedIfEmpty(storyline, config.eventsDir, logger);
+    http = await startHttpServer(storyline, config, logger);
+  } catch (error) {
+    await storyline.close();
+    throw error;
+  }
+  const running = http;
+  const { head } = await storyline.queries.logInfo();
+  const stories = await storyline.queries.listStories();
+  console.log(
+    [
+      '',
+      `Storyline is serving ${running.url}`,
+      `  database: ${storyline.databaseLabel}`,
+      `  log: ${head} events in ${stories.length} ${stories.length === 1 ? 'story' : 'stories'}${stories[0] === undefined ? '' : `, e.g. ${running.url}/v1/stories/${stories[0].storyId}`}`,
+      `  publish token: npm run storyline -- tokens create <your-name>   (in another terminal)`,
+      '  stop: Ctrl-C',
+      '',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  // In order: stop taking requests and let in-flight ones finish, then let queued appends
+  // commit, then close the pool and the embedded database.
+  await running.close();
+  await storyline.close();
+  logger.info('stopped');
+  return 0;
+}
+
+function fail(message: string): number {
+  console.error(message);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(isStorylineError(error) ? `${error.code}: ${error.message}` : error);
+    process.exitCode = 1;
+  },
+);

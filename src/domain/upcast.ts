@@ -1,0 +1,55 @@
+/**
+ * Where old event payloads are brought up to date. The log is immutable, so when an event type's
+ * data changes shape its schema version is bumped and a step is added here that turns version
+ * n's data into version n+1's. Readers always fold current-version data.
+ */
+import { StorylineError } from './errors.ts';
+import { currentSchemaVersion, eventTypes, type EventType } from './event-types.ts';
+
+type Upcaster = (data: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+
+/** `steps[type][n - 1]` upcasts version n to n + 1. Every type is at version 1 so far. */
+const steps: Readonly<Record<EventType, readonly Upcaster[]>> = {
+  'story.opened': [],
+  'development.reported': [],
+  'development.corrected': [],
+  'development.retracted': [],
+  'development.pinned': [],
+  'development.unpinned': [],
+  'claim.disputed': [],
+  'summary.revised': [],
+  'story.status_changed': [],
+};
+
+export const isEventType = (type: string): type is EventType =>
+  (eventTypes as readonly string[]).includes(type);
+
+export function upcast(
+  type: string,
+  schemaVersion: number,
+  data: Readonly<Record<string, unknown>>,
+  registry: Readonly<Record<string, readonly Upcaster[]>> = steps,
+): Readonly<Record<string, unknown>> {
+  const current = isEventType(type) ? currentSchemaVersion[type] : undefined;
+  const chain = registry[type];
+  if (
+    current === undefined ||
+    chain === undefined ||
+    schemaVersion < 1 ||
+    schemaVersion > current
+  ) {
+    throw new StorylineError(
+      'unsupported_schema_version',
+      `no upcast for ${type} at schema version ${schemaVersion}`,
+    );
+  }
+  let upcasted = data;
+  for (let version = schemaVersion; version < current; version += 1) {
+    const step = chain[version - 1];
+    if (step === undefined) {
+      throw new StorylineError('unsupported_schema_version', `no upcast for ${type} v${version}`);
+    }
+    upcasted = step(upcasted);
+  }
+  return upcasted;
+}
