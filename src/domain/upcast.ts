@@ -2,9 +2,18 @@
  * Where old event payloads are brought up to date. The log is immutable, so when an event type's
  * data changes shape its schema version is bumped and a step is added here that turns version
  * n's data into version n+1's. Readers always fold current-version data.
+ *
+ * The result is parsed by the current schema, as appended data was. Besides checking the log,
+ * that gives data read back from jsonb (which reorders keys) the same key order as data that
+ * was just appended, so a rebuilt view serializes to exactly the bytes of the live one.
  */
 import { StorylineError } from './errors.ts';
-import { currentSchemaVersion, eventTypes, type EventType } from './event-types.ts';
+import {
+  currentSchemaVersion,
+  eventDataSchemas,
+  eventTypes,
+  type EventType,
+} from './event-types.ts';
 
 type Upcaster = (data: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 
@@ -51,5 +60,12 @@ export function upcast(
     }
     upcasted = step(upcasted);
   }
-  return upcasted;
+  const parsed = eventDataSchemas[type as EventType].safeParse(upcasted);
+  if (!parsed.success) {
+    throw new StorylineError(
+      'unsupported_schema_version',
+      `${type} v${schemaVersion} data does not fit the current schema after upcasting`,
+    );
+  }
+  return parsed.data;
 }
