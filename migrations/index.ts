@@ -1,7 +1,9 @@
 /** Every migration, in order. Listed statically so no loader has to import files by path. */
 import type { Migration } from 'kysely';
 import * as eventLog from './0001_event_log.ts';
+import * as eventsByStory from './0002_events_by_story.ts';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_event_log': eventLog,
+  '0002_events_by_story': eventsByStory,
 };

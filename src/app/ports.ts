@@ -45,6 +45,8 @@ export interface EventLog {
 export interface EventPage {
   readonly events: readonly RecordedEvent[];
   readonly head: number;
+  /** The log's identity: a cursor is only meaningful within one epoch. */
+  readonly epoch: string;
 }
 
 export interface StoryListItem {

@@ -183,7 +183,12 @@ async function eventsPage(
     : queries.storyEvents(query.storyId, { after: query.after, limit: query.limit + 1 }));
   const events = page.events.slice(0, query.limit);
   const more = page.events.length > query.limit;
-  return { events, head: page.head, next: more ? (events.at(-1)?.position ?? null) : null };
+  return {
+    events,
+    head: page.head,
+    next: more ? (events.at(-1)?.position ?? null) : null,
+    epoch: page.epoch,
+  };
 }
 
 function storyIdOf(c: Context): string {

@@ -29,9 +29,14 @@ export class PostgresReader implements LogReader {
     // One statement, so the page and the head come from the same snapshot.
     const storyFilter = query.storyId === undefined ? sql`` : sql`and story_id = ${query.storyId}`;
     // Without events past the cursor, the one row has the head and nulls for the event.
-    const { rows } = await sql<(EventRow | { [K in keyof EventRow]: null }) & { head: number }>`
-      select page.*, head.head
-      from (select coalesce(max(position), 0)::int8 as head from events) head
+    const { rows } = await sql<
+      (EventRow | { [K in keyof EventRow]: null }) & { head: number; epoch: string }
+    >`
+      select page.*, head.head, head.epoch
+      from (
+        select coalesce(max(position), 0)::int8 as head, (select log_epoch from log_meta) as epoch
+        from events
+      ) head
       left join lateral (
         select * from events
         where position > ${query.after} ${storyFilter}
@@ -40,10 +45,11 @@ export class PostgresReader implements LogReader {
       ) page on true
     `.execute(this.#db);
     const head = rows[0]?.head ?? 0;
+    const epoch = rows[0]?.epoch ?? '';
     const events = rows
-      .filter((row): row is EventRow & { head: number } => row.position !== null)
+      .filter((row): row is EventRow & { head: number; epoch: string } => row.position !== null)
       .map(eventFromRow);
-    return { events, head };
+    return { events, head, epoch };
   }
 
   async storyEvents(
