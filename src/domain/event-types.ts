@@ -185,9 +185,17 @@ export type RecordedEvent = StoryEventBody & {
   readonly recordedAt: string;
 };
 
-export const metadataSchema = z
-  .record(z.string().max(64), z.unknown())
-  .refine((value) => JSON.stringify(value).length <= 8192, 'metadata is limited to 8 KiB');
+/** zod rebuilds records by assignment and silently drops a "__proto__" key; refuse it instead. */
+const withoutProtoKey = z.custom<unknown>(
+  (value) => typeof value !== 'object' || value === null || !Object.hasOwn(value, '__proto__'),
+  { error: '"__proto__" is not allowed as a metadata key' },
+);
+
+export const metadataSchema = withoutProtoKey.pipe(
+  z
+    .record(z.string().max(64), z.unknown())
+    .refine((value) => JSON.stringify(value).length <= 8192, 'metadata is limited to 8 KiB'),
+);
 
 const submittedFields = {
   id: z.uuid().optional(),

@@ -164,7 +164,7 @@ export function evolve(
           },
         ],
       };
-      if (changes.actors !== undefined) next = withActors(next, corrected, current.actors);
+      next = withActors(next, corrected, current.actors);
       next = syncRefs(next, corrected);
       return { story: next, entry: corrected };
     }
@@ -273,43 +273,49 @@ const happenedBefore = (a: { occurredAt: string }, b: { occurredAt: string }): b
   Date.parse(a.occurredAt) < Date.parse(b.occurredAt);
 
 /**
- * Counts a development for the actors it names (newly, or after a correction changed its actors)
- * and makes it their latest statement if it is one and nothing later is.
+ * Keeps the actors in step with one development, newly reported (`previousActors` empty) or
+ * corrected: each actor named is counted once, takes the role given last, and has the
+ * development as latest statement if it is one and nothing they said happened later.
  */
 function withActors(
   story: StoryView,
   entry: TimelineEntry,
   previousActors: TimelineEntry['actors'],
 ): StoryView {
+  const id = entry.developmentId;
   const before = new Set(previousActors.map((actor) => actor.name));
-  const after = new Set(entry.actors.map((actor) => actor.name));
+  const named = new Map<string, string | null>();
+  for (const { name, role } of entry.actors) {
+    if (!named.has(name) || role !== undefined) named.set(name, role ?? named.get(name) ?? null);
+  }
+  const statement = isStatement(entry) ? statementOf(entry) : null;
+  const latestAfter = (latest: StatementRef | null): StatementRef | null => {
+    if (latest?.developmentId === id) return statement;
+    if (statement === null) return latest;
+    return latest === null || !happenedBefore(entry, latest) ? statement : latest;
+  };
+
   const actors: ActorView[] = story.actors.map((actor) => {
-    if (before.has(actor.name) && !after.has(actor.name)) {
+    if (named.has(actor.name)) {
+      return {
+        name: actor.name,
+        role: named.get(actor.name) ?? actor.role,
+        developments: actor.developments + (before.has(actor.name) ? 0 : 1),
+        latestStatement: latestAfter(actor.latestStatement),
+      };
+    }
+    if (before.has(actor.name)) {
       // The correction says this actor was never part of it. Their earlier statement is not
       // known without the whole log, so the view says "none" rather than something stale.
-      const latest =
-        actor.latestStatement?.developmentId === entry.developmentId ? null : actor.latestStatement;
+      const latest = actor.latestStatement?.developmentId === id ? null : actor.latestStatement;
       return { ...actor, developments: actor.developments - 1, latestStatement: latest };
     }
     return actor;
   });
-  for (const { name, role } of entry.actors) {
-    if (before.has(name)) continue;
-    const index = actors.findIndex((actor) => actor.name === name);
-    const known = index >= 0 ? actors[index] : undefined;
-    const latest = known?.latestStatement ?? null;
-    const statement =
-      isStatement(entry) && (latest === null || !happenedBefore(entry, latest))
-        ? statementOf(entry)
-        : latest;
-    const updated: ActorView = {
-      name,
-      role: role ?? known?.role ?? null,
-      developments: (known?.developments ?? 0) + 1,
-      latestStatement: statement,
-    };
-    if (index >= 0) actors[index] = updated;
-    else actors.push(updated);
+  const known = new Set(story.actors.map((actor) => actor.name));
+  for (const [name, role] of named) {
+    if (known.has(name)) continue;
+    actors.push({ name, role, developments: 1, latestStatement: statement });
   }
   return { ...story, actors };
 }

@@ -30,6 +30,15 @@ const steps: Readonly<Record<EventType, readonly Upcaster[]>> = {
   'story.status_changed': [],
 };
 
+// The steps and the versions appends are written at must agree: n - 1 steps reach version n.
+for (const type of eventTypes) {
+  if (steps[type].length + 1 !== currentSchemaVersion[type]) {
+    throw new Error(
+      `${type}: ${steps[type].length} upcast steps for schema version ${currentSchemaVersion[type]}`,
+    );
+  }
+}
+
 export const isEventType = (type: string): type is EventType =>
   (eventTypes as readonly string[]).includes(type);
 
@@ -39,14 +48,10 @@ export function upcast(
   data: Readonly<Record<string, unknown>>,
   registry: Readonly<Record<string, readonly Upcaster[]>> = steps,
 ): Readonly<Record<string, unknown>> {
-  const current = isEventType(type) ? currentSchemaVersion[type] : undefined;
-  const chain = registry[type];
-  if (
-    current === undefined ||
-    chain === undefined ||
-    schemaVersion < 1 ||
-    schemaVersion > current
-  ) {
+  // The registry decides the latest version: n - 1 steps reach version n.
+  const chain = isEventType(type) ? registry[type] : undefined;
+  const current = chain === undefined ? 0 : chain.length + 1;
+  if (chain === undefined || schemaVersion < 1 || schemaVersion > current) {
     throw new StorylineError(
       'unsupported_schema_version',
       `no upcast for ${type} at schema version ${schemaVersion}`,
