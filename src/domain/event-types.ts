@@ -8,7 +8,11 @@ import { z } from 'zod';
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** An instant with the UTC offset it was given, e.g. `2025-12-02T16:30:00+03:00`. */
-export const isoInstant = z.iso.datetime({ offset: true, local: false });
+export const isoInstant = z.iso
+  .datetime({ offset: true, local: false })
+  .refine((value) => !/\.\d{7,}/.test(value), {
+    error: 'at most microsecond precision (6 fractional digits), as PostgreSQL keeps',
+  });
 
 export const storyIdSchema = z
   .string()
@@ -197,8 +201,11 @@ export const metadataSchema = withoutProtoKey.pipe(
     .refine((value) => JSON.stringify(value).length <= 8192, 'metadata is limited to 8 KiB'),
 );
 
+/** PostgreSQL prints UUIDs in lowercase; so must every comparison of ids. */
+export const eventIdSchema = z.uuid().transform((id) => id.toLowerCase());
+
 const submittedFields = {
-  id: z.uuid().optional(),
+  id: eventIdSchema.optional(),
   occurredAt: isoInstant.optional(),
   metadata: metadataSchema.optional(),
 };

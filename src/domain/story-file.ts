@@ -3,7 +3,7 @@
  * belongs to and a fixed id so importing the same file twice appends nothing the second time.
  */
 import { z } from 'zod';
-import { newEventSchema, storyIdSchema, type NewEvent } from './event-types.ts';
+import { eventIdSchema, newEventSchema, storyIdSchema, type NewEvent } from './event-types.ts';
 
 export interface StoryFileLine {
   readonly storyId: string;
@@ -15,7 +15,7 @@ export interface StoryFileProblem {
   readonly message: string;
 }
 
-const lineHead = z.looseObject({ storyId: storyIdSchema, id: z.uuid() });
+const lineHead = z.looseObject({ storyId: storyIdSchema, id: eventIdSchema });
 
 /** Parses a whole file; every bad line is reported, not just the first. */
 export function parseStoryFile(text: string): {

@@ -6,6 +6,7 @@
  * is what keeps an append's cost independent of the story's length: the live path loads the view
  * and that one entry, folds, and writes both back.
  */
+import { compareInstants } from './instants.ts';
 import type { DevelopmentChanges, RecordedEvent, StoryEventBody } from './event-types.ts';
 import type {
   ActorView,
@@ -236,9 +237,7 @@ export function foldStory(events: Iterable<RecordedEvent>): StoryProjection | nu
 
 /** Timeline order: when it happened, then the order the log learned of it. */
 export function compareTimeline(a: TimelineEntry, b: TimelineEntry): number {
-  return (
-    Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || a.reportedPosition - b.reportedPosition
-  );
+  return compareInstants(a.occurredAt, b.occurredAt) || a.reportedPosition - b.reportedPosition;
 }
 
 /** The entry with the changed fields replaced; a field a correction leaves out is kept. */
@@ -270,7 +269,7 @@ const statementOf = (entry: TimelineEntry): StatementRef => ({
 });
 
 const happenedBefore = (a: { occurredAt: string }, b: { occurredAt: string }): boolean =>
-  Date.parse(a.occurredAt) < Date.parse(b.occurredAt);
+  compareInstants(a.occurredAt, b.occurredAt) < 0;
 
 /**
  * Keeps the actors in step with one development, newly reported (`previousActors` empty) or
@@ -333,7 +332,7 @@ function syncRefs(story: StoryView, entry: TimelineEntry): StoryView {
   const keyEvents = story.keyEvents.filter((ref) => ref.developmentId !== id);
   if (entry.keyEvent && live) {
     keyEvents.push(refOf(entry));
-    keyEvents.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+    keyEvents.sort((a, b) => compareInstants(a.occurredAt, b.occurredAt));
   }
 
   const actors = story.actors.map((actor) =>

@@ -25,14 +25,19 @@ export interface HttpDependencies {
 
 type Env = { Variables: { requestId: string } };
 
-const position = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A whole number in a query string; an empty value is an error, not zero. */
+const wholeNumber = z
+  .string()
+  .regex(/^\d{1,15}$/, 'a whole number')
+  .transform(Number);
+const position = z.union([z.number().int().min(0), wholeNumber]);
 const pageQuery = z.strictObject({
   after: position.default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: wholeNumber.pipe(z.number().min(1).max(1000)).default(100),
 });
 const timelineQuery = z.strictObject({
   order: z.enum(['asc', 'desc']).default('asc'),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber.pipe(z.number().min(1).max(500)).default(100),
   cursor: z.string().max(200).optional(),
 });
 const stateQuery = z
@@ -244,7 +249,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, code: 'invalid_request')
     message: issue.message,
   }));
   const inEvent = result.error.issues.find(
-    (issue) => issue.path[0] === 'events' && issue.path.length > 2,
+    (issue) => issue.path[0] === 'events' && issue.path.length >= 2,
   );
   const first = issues[0];
   const summary =
