@@ -62,7 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
           const page = await storyline.queries.events({
             after,
             limit: 1000,
-            ...(values.story === undefined ? {} : { storyId: values.story }),
+            ...(values.story === undefined ? {} : { storyIds: [values.story] }),
           });
           for (const event of page.events) {
             const { requestId: _requestId, ...metadata } = event.metadata;

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
+import { LiveFeed } from './app/live-feed.ts';
+import { LiveSessions } from './app/live-sessions.ts';
 import { importEvents, type ImportReport } from './app/import-events.ts';
 import { StoryQueries } from './app/story-queries.ts';
 import { readStoryFiles } from './adapters/files/story-files.ts';
@@ -20,7 +22,9 @@ import {
 import { migrateToLatest } from './adapters/postgres/migrate.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
+import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens } from './adapters/postgres/postgres-tokens.ts';
+import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
@@ -33,6 +37,7 @@ export interface Storyline {
   readonly appender: Appender;
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
+  readonly reader: PostgresReader;
   /** Where the data lives, for people: "embedded PostgreSQL in …" or the server's host. */
   readonly databaseLabel: string;
   close(): Promise<void>;
@@ -71,11 +76,13 @@ export async function openStoryline(
 
   const log = new PostgresEventLog(connection.db);
   const appender = new Appender(log);
+  const reader = new PostgresReader(connection.db);
   return {
     connection,
     log,
     appender,
-    queries: new StoryQueries(new PostgresReader(connection.db)),
+    reader,
+    queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
     databaseLabel,
     async close() {
@@ -106,22 +113,45 @@ export async function seedIfEmpty(
 export interface RunningServer {
   readonly url: string;
   readonly server: Server;
+  readonly feed: LiveFeed;
+  readonly hub: LiveHub;
   close(): Promise<void>;
 }
 
+/** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 export async function startHttpServer(
   storyline: Storyline,
-  config: Pick<Config, 'host' | 'port' | 'bodyLimit'>,
+  config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'>,
   logger: Logger,
 ): Promise<RunningServer> {
+  const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
+  const feed = new LiveFeed(
+    storyline.reader,
+    new PostgresListener(storyline.connection.connectionString, onError),
+    { tailSize: config.live.tailSize, pollIntervalMs: config.live.pollIntervalMs, onError },
+  );
+  await feed.start();
+  const sessions = new LiveSessions(feed);
+  const sessionOptions = {
+    maxBufferedBytes: config.live.maxBufferedBytes,
+    maxStories: config.live.maxStories,
+  };
   const app = createHttpApp({
     appender: storyline.appender,
     queries: storyline.queries,
     tokens: storyline.tokens,
     logger,
     bodyLimit: config.bodyLimit,
+    live: { feed, reader: storyline.reader, sessions, options: sessionOptions },
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const hub = new LiveHub(server, feed, storyline.reader, sessions, logger, {
+    ...sessionOptions,
+    maxConnections: config.live.maxConnections,
+    maxFrameBytes: config.live.maxFrameBytes,
+    heartbeatMs: config.live.heartbeatMs,
+    allowedOrigins: config.live.allowedOrigins,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -134,11 +164,20 @@ export async function startHttpServer(
   return {
     url: `http://${host}:${address.port}`,
     server,
-    /** Stops accepting, lets in-flight requests finish, then drops idle keep-alive sockets. */
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    feed,
+    hub,
+    /**
+     * Stops accepting; tells every live client where to resume (1001, SSE `close`); lets
+     * in-flight requests finish and drops idle keep-alive sockets; stops the feed.
+     */
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));
-        server.closeIdleConnections();
-      }),
+      });
+      await hub.close();
+      server.closeIdleConnections();
+      await closed;
+      await feed.close();
+    },
   };
 }

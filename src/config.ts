@@ -26,6 +26,23 @@ const schema = z.object({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
   STORYLINE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
+  STORYLINE_ALLOWED_ORIGINS: z.string().default('*'),
+  STORYLINE_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  STORYLINE_WS_MAX_FRAME: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  STORYLINE_WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
+  STORYLINE_LIVE_MAX_BUFFER: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .default(4 * 1024 * 1024),
+  STORYLINE_LIVE_MAX_STORIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  STORYLINE_LIVE_TAIL: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  STORYLINE_LIVE_POLL_MS: z.coerce.number().int().min(50).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -42,6 +59,23 @@ export interface Config {
   readonly bodyLimit: number;
   readonly poolSize: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  readonly live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** Browser origins allowed to open `/v1/live`; null allows any. */
+  readonly allowedOrigins: readonly string[] | null;
+  readonly maxConnections: number;
+  /** Largest frame a client may send, in bytes. */
+  readonly maxFrameBytes: number;
+  readonly heartbeatMs: number;
+  /** Unsent bytes per connection before a subscriber is closed as too slow (4008). */
+  readonly maxBufferedBytes: number;
+  readonly maxStories: number;
+  /** Recent events kept in memory for resuming clients. */
+  readonly tailSize: number;
+  /** How often the feed polls the log when no notification arrives. */
+  readonly pollIntervalMs: number;
 }
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -67,5 +101,20 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimit: value.STORYLINE_BODY_LIMIT,
     poolSize: value.STORYLINE_DB_POOL,
     logLevel: value.LOG_LEVEL,
+    live: {
+      allowedOrigins:
+        value.STORYLINE_ALLOWED_ORIGINS.trim() === '*'
+          ? null
+          : value.STORYLINE_ALLOWED_ORIGINS.split(',')
+              .map((origin) => origin.trim())
+              .filter((origin) => origin !== ''),
+      maxConnections: value.STORYLINE_WS_MAX_CONNECTIONS,
+      maxFrameBytes: value.STORYLINE_WS_MAX_FRAME,
+      heartbeatMs: value.STORYLINE_WS_HEARTBEAT_MS,
+      maxBufferedBytes: value.STORYLINE_LIVE_MAX_BUFFER,
+      maxStories: value.STORYLINE_LIVE_MAX_STORIES,
+      tailSize: value.STORYLINE_LIVE_TAIL,
+      pollIntervalMs: value.STORYLINE_LIVE_POLL_MS,
+    },
   };
 }

@@ -42,6 +42,12 @@ export interface EventLog {
   withAppendLock<T>(work: (tx: LogTransaction) => Promise<T>): Promise<T>;
 }
 
+export interface EventQuery {
+  readonly after: number;
+  readonly limit: number;
+  readonly storyIds?: readonly string[];
+}
+
 export interface EventPage {
   readonly events: readonly RecordedEvent[];
   readonly head: number;
@@ -67,8 +73,16 @@ export interface TimelineQuery {
 
 export interface LogReader {
   logInfo(): Promise<{ readonly epoch: string; readonly head: number }>;
-  /** Events with position > after, in position order, from one consistent snapshot. */
-  readEvents(query: { after: number; limit: number; storyId?: string }): Promise<EventPage>;
+  /**
+   * Events with position > after, in position order, from one consistent snapshot; only those
+   * of `storyIds` when given. With fewer than `limit` events, every matching event up to `head`
+   * is in the page.
+   */
+  readEvents(query: EventQuery): Promise<EventPage>;
+  /** A story's view and the log's head, read together (null view: not opened by then). */
+  storySnapshot(
+    storyId: string,
+  ): Promise<{ readonly story: StoryView | null; readonly head: number }>;
   /** One story's events up to a position or a recorded time, in log order. */
   storyEvents(
     storyId: string,

@@ -2,7 +2,7 @@
 import { StorylineError } from '../domain/errors.ts';
 import { foldStory } from '../domain/story-fold.ts';
 import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
-import type { EventPage, LogReader, StoryListItem, TimelineQuery } from './ports.ts';
+import type { EventPage, EventQuery, LogReader, StoryListItem, TimelineQuery } from './ports.ts';
 
 export type TimeTravelPoint = { readonly position: number } | { readonly recordedAt: string };
 
@@ -56,13 +56,13 @@ export class StoryQueries {
     return projection;
   }
 
-  events(query: { after: number; limit: number; storyId?: string }): Promise<EventPage> {
+  events(query: EventQuery): Promise<EventPage> {
     return this.#reader.readEvents(query);
   }
 
   async storyEvents(storyId: string, query: { after: number; limit: number }): Promise<EventPage> {
     await this.story(storyId);
-    return this.#reader.readEvents({ ...query, storyId });
+    return this.#reader.readEvents({ ...query, storyIds: [storyId] });
   }
 
   logInfo(): Promise<{ epoch: string; head: number }> {

@@ -9,6 +9,8 @@ export const errorCodes = [
   'invalid_event',
   'duplicate_id_in_request',
   'position_out_of_range',
+  'invalid_command',
+  'too_many_stories',
   'unsupported_media_type',
   'payload_too_large',
   // auth

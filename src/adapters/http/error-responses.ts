@@ -8,6 +8,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   invalid_event: 400,
   duplicate_id_in_request: 400,
   position_out_of_range: 400,
+  invalid_command: 400,
+  too_many_stories: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
   unauthorized: 401,

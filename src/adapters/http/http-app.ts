@@ -2,6 +2,7 @@
  * The HTTP API under /v1. Routes validate their input, call a use case and shape JSON; every
  * failure goes through `onError`, the one place errors become responses.
  */
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -14,6 +15,7 @@ import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, isoInstant, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { errorBody, httpStatusOf } from './error-responses.ts';
+import { serveStoryStream, type SseDependencies } from './sse-live.ts';
 
 export interface HttpDependencies {
   readonly appender: Appender;
@@ -21,9 +23,11 @@ export interface HttpDependencies {
   readonly tokens: TokenStore;
   readonly logger: Logger;
   readonly bodyLimit: number;
+  /** The live feed, for Server-Sent Events; without it the stream route answers 503. */
+  readonly live?: SseDependencies;
 }
 
-type Env = { Variables: { requestId: string } };
+type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
 
 /** A whole number in a query string; an empty value is an error, not zero. */
 const wholeNumber = z
@@ -115,6 +119,22 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   app.get('/v1/stories/:storyId/events', async (c) => {
     const query = parse(pageQuery, c.req.query(), 'invalid_request');
     return c.json(await eventsPage(queries, { ...query, storyId: storyIdOf(c) }));
+  });
+
+  app.get('/v1/stories/:storyId/live', async (c) => {
+    const storyId = storyIdOf(c);
+    if (deps.live === undefined) {
+      throw new StorylineError('unavailable', 'live streams are not enabled on this server');
+    }
+    return serveStoryStream(
+      {
+        storyId,
+        outgoing: (c.env as Partial<HttpBindings> | undefined)?.outgoing,
+        resumeFrom: c.req.header('Last-Event-ID') ?? c.req.query('after'),
+        epoch: c.req.query('epoch'),
+      },
+      deps.live,
+    );
   });
 
   app.get('/v1/events', async (c) => {

@@ -1,6 +1,12 @@
 /** The read side: views, pages of the log, and the events time travel folds. */
 import { sql, type Kysely } from 'kysely';
-import type { EventPage, LogReader, StoryListItem, TimelineQuery } from '../../app/ports.ts';
+import type {
+  EventPage,
+  EventQuery,
+  LogReader,
+  StoryListItem,
+  TimelineQuery,
+} from '../../app/ports.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
 import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
 import type { Database } from './database.ts';
@@ -25,9 +31,10 @@ export class PostgresReader implements LogReader {
     return { epoch: row.log_epoch, head: row.head };
   }
 
-  async readEvents(query: { after: number; limit: number; storyId?: string }): Promise<EventPage> {
+  async readEvents(query: EventQuery): Promise<EventPage> {
     // One statement, so the page and the head come from the same snapshot.
-    const storyFilter = query.storyId === undefined ? sql`` : sql`and story_id = ${query.storyId}`;
+    const storyFilter =
+      query.storyIds === undefined ? sql`` : sql`and story_id = any(${[...query.storyIds]})`;
     // Without events past the cursor, the one row has the head and nulls for the event.
     const { rows } = await sql<
       (EventRow | { [K in keyof EventRow]: null }) & { head: number; epoch: string }
@@ -65,6 +72,14 @@ export class PostgresReader implements LogReader {
     if (until.recordedAt !== undefined)
       query = query.where('recorded_at', '<=', new Date(until.recordedAt));
     return (await query.execute()).map(eventFromRow);
+  }
+
+  async storySnapshot(storyId: string): Promise<{ story: StoryView | null; head: number }> {
+    const { rows } = await sql<{ view: StoryView | null; head: number }>`
+      select (select view from stories where story_id = ${storyId}) as view,
+             (select coalesce(max(position), 0) from events)::int8 as head
+    `.execute(this.#db);
+    return { story: rows[0]?.view ?? null, head: rows[0]?.head ?? 0 };
   }
 
   async getStory(storyId: string): Promise<StoryView | null> {

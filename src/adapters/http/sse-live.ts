@@ -1,0 +1,116 @@
+/**
+ * Server-Sent Events for clients that cannot use WebSockets: `GET /v1/stories/{id}/live`.
+ * The same LiveSession (and so the same ordering and resume guarantees) as `/v1/live`; each
+ * event's `id:` is its position, so a browser's EventSource resumes with `Last-Event-ID` by
+ * itself. The stream is written to Node's response directly, to see how much is unsent.
+ */
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { LiveFeed } from '../../app/live-feed.ts';
+import {
+  LiveSession,
+  type LiveMessage,
+  type LiveSessionOptions,
+  type LiveTransport,
+} from '../../app/live-session.ts';
+import type { LiveSessions } from '../../app/live-sessions.ts';
+import type { LogReader } from '../../app/ports.ts';
+import { StorylineError } from '../../domain/errors.ts';
+import type { RecordedEvent } from '../../domain/event-types.ts';
+
+export interface SseDependencies {
+  readonly feed: LiveFeed;
+  readonly reader: LogReader;
+  readonly sessions: LiveSessions;
+  readonly options?: LiveSessionOptions & { readonly keepAliveMs?: number };
+}
+
+const encodeEvent = (event: RecordedEvent): Buffer =>
+  Buffer.from(`id: ${event.position}\nevent: event\ndata: ${JSON.stringify(event)}\n\n`);
+
+function encodeMessage(message: LiveMessage): string | null {
+  switch (message.type) {
+    case 'snapshot':
+      return `id: ${message.position}\nevent: snapshot\ndata: ${JSON.stringify(message)}\n\n`;
+    case 'subscribed':
+    case 'error':
+      return `event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+    case 'unsubscribed':
+    case 'replay.event':
+    case 'replay.end':
+      return null;
+  }
+}
+
+export interface StreamRequest {
+  readonly storyId: string;
+  /** Node's response, from @hono/node-server's bindings (absent under `app.request()`). */
+  readonly outgoing: ServerResponse | undefined;
+  /** `Last-Event-ID`, or the `after` query parameter. */
+  readonly resumeFrom: string | undefined;
+  readonly epoch: string | undefined;
+}
+
+export async function serveStoryStream(
+  { storyId, outgoing: response, resumeFrom, epoch }: StreamRequest,
+  deps: SseDependencies,
+): Promise<Response> {
+  if (response === undefined) {
+    throw new StorylineError('unavailable', 'event streams need the Node HTTP server');
+  }
+  if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) {
+    throw new StorylineError('invalid_request', 'Last-Event-ID (or after) must be a position');
+  }
+  if ((await deps.reader.getStory(storyId)) === null) {
+    throw new StorylineError('story_not_found', `no story ${storyId}`, { storyId });
+  }
+
+  response.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  response.write('retry: 2000\n\n');
+
+  const isOpen = () => !response.destroyed && !response.writableEnded;
+  const transport: LiveTransport = {
+    sendEvent: (entry) => {
+      response.write(entry.encoded('sse', encodeEvent));
+    },
+    sendMessage: (message) => {
+      const text = encodeMessage(message);
+      if (text !== null) response.write(text);
+    },
+    get bufferedBytes() {
+      return response.writableLength;
+    },
+    get isOpen() {
+      return isOpen();
+    },
+    close: (reason, after) => {
+      if (!isOpen()) return;
+      response.end(`event: close\ndata: ${JSON.stringify({ reason, after })}\n\n`);
+    },
+  };
+  const session = new LiveSession(deps.feed, deps.reader, transport, deps.options);
+  const remove = deps.sessions.add(session);
+  const keepAlive = setInterval(() => {
+    if (isOpen()) response.write(': keep-alive\n\n');
+  }, deps.options?.keepAliveMs ?? 15_000);
+  response.on('close', () => {
+    clearInterval(keepAlive);
+    remove();
+  });
+
+  session
+    .subscribe({
+      stories: [storyId],
+      ...(resumeFrom === undefined ? {} : { after: Number(resumeFrom) }),
+      ...(epoch === undefined ? {} : { epoch }),
+    })
+    .catch(() => {
+      if (isOpen()) response.end();
+    });
+  return RESPONSE_ALREADY_SENT;
+}
