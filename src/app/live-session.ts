@@ -13,7 +13,7 @@
  */
 import { StorylineError } from '../domain/errors.ts';
 import type { RecordedEvent } from '../domain/event-types.ts';
-import type { StoryView } from '../domain/story-view.ts';
+import type { StoryProjection } from '../domain/story-view.ts';
 import { FeedEntry, type LiveFeed } from './live-feed.ts';
 import type { LogReader } from './ports.ts';
 
@@ -29,7 +29,8 @@ export type LiveMessage =
       readonly type: 'snapshot';
       readonly storyId: string;
       readonly position: number;
-      readonly state: StoryView | null;
+      /** The story view and its timeline at `position`; null if not opened yet. */
+      readonly state: StoryProjection | null;
     }
   | { readonly type: 'unsubscribed'; readonly stories: readonly string[] | '*' }
   | { readonly type: 'replay.event'; readonly event: RecordedEvent }
@@ -163,9 +164,14 @@ export class LiveSession {
       for (const storyId of storyIds) {
         const snapshot = await this.#reader.storySnapshot(storyId);
         if (generation !== this.#generation) return;
-        const position = snapshot.story?.position ?? snapshot.head;
+        const position = snapshot.projection?.story.position ?? snapshot.head;
         this.#floors.set(storyId, position);
-        this.#transport.sendMessage({ type: 'snapshot', storyId, position, state: snapshot.story });
+        this.#transport.sendMessage({
+          type: 'snapshot',
+          storyId,
+          position,
+          state: snapshot.projection,
+        });
       }
     }
     const start = Math.min(this.#defaultFloor, ...this.#floors.values());
@@ -204,8 +210,7 @@ export class LiveSession {
    */
   async replay(command: ReplayCommand): Promise<void> {
     const generation = ++this.#replayGeneration;
-    const { story } = await this.#reader.storySnapshot(command.storyId);
-    if (story === null) {
+    if ((await this.#reader.getStory(command.storyId)) === null) {
       throw new StorylineError('story_not_found', `no story ${command.storyId}`);
     }
     let after = (command.from ?? 1) - 1;

@@ -3,7 +3,7 @@
  * nothing here knows about SQL, and the domain knows about none of it.
  */
 import type { RecordedEvent } from '../domain/event-types.ts';
-import type { StoryView, TimelineEntry } from '../domain/story-view.ts';
+import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
 
 export interface LogChanges {
   readonly events: readonly RecordedEvent[];
@@ -79,10 +79,13 @@ export interface LogReader {
    * is in the page.
    */
   readEvents(query: EventQuery): Promise<EventPage>;
-  /** A story's view and the log's head, read together (null view: not opened by then). */
+  /**
+   * A story's view and whole timeline and the log's head, read in one snapshot (null: not
+   * opened by then).
+   */
   storySnapshot(
     storyId: string,
-  ): Promise<{ readonly story: StoryView | null; readonly head: number }>;
+  ): Promise<{ readonly projection: StoryProjection | null; readonly head: number }>;
   /** One story's events up to a position or a recorded time, in log order. */
   storyEvents(
     storyId: string,

@@ -8,7 +8,7 @@ import type {
   TimelineQuery,
 } from '../../app/ports.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
-import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
+import type { StoryProjection, StoryView, TimelineEntry } from '../../domain/story-view.ts';
 import type { Database } from './database.ts';
 import { eventFromRow, type EventRow } from './event-rows.ts';
 import { migrationsApplied } from './migrate.ts';
@@ -74,12 +74,26 @@ export class PostgresReader implements LogReader {
     return (await query.execute()).map(eventFromRow);
   }
 
-  async storySnapshot(storyId: string): Promise<{ story: StoryView | null; head: number }> {
-    const { rows } = await sql<{ view: StoryView | null; head: number }>`
+  async storySnapshot(
+    storyId: string,
+  ): Promise<{ projection: StoryProjection | null; head: number }> {
+    // One statement: the view, its timeline and the head from the same snapshot.
+    const { rows } = await sql<{
+      view: StoryView | null;
+      timeline: TimelineEntry[] | null;
+      head: number;
+    }>`
       select (select view from stories where story_id = ${storyId}) as view,
+             (select json_agg(entry order by occurred_at, reported_position)
+                from timeline_entries where story_id = ${storyId}) as timeline,
              (select coalesce(max(position), 0) from events)::int8 as head
     `.execute(this.#db);
-    return { story: rows[0]?.view ?? null, head: rows[0]?.head ?? 0 };
+    const row = rows[0];
+    const story = row?.view ?? null;
+    return {
+      projection: story === null ? null : { story, timeline: row?.timeline ?? [] },
+      head: row?.head ?? 0,
+    };
   }
 
   async getStory(storyId: string): Promise<StoryView | null> {

@@ -1,0 +1,143 @@
+/**
+ * Server-Sent Events resume exactly with Last-Event-ID; and the LISTEN connection can die
+ * mid-stream without losing an event.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenerApplicationName } from '../../src/adapters/postgres/postgres-listener.ts';
+import { LiveClient, until } from '../support/live-client.ts';
+import { development, opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
+
+interface SseMessage {
+  readonly id: string | null;
+  readonly event: string;
+  readonly data: any;
+}
+
+/** Reads an SSE stream with fetch, parsing messages as they arrive. */
+function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const messages: SseMessage[] = [];
+  let status = 0;
+  const done = (async () => {
+    const response = await fetch(url, { headers, signal: controller.signal });
+    status = response.status;
+    if (response.body === null) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = new Map<string, string>();
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':') || line === '') continue;
+          const colon = line.indexOf(':');
+          fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
+        }
+        if (!fields.has('data')) continue;
+        messages.push({
+          id: fields.get('id') ?? null,
+          event: fields.get('event') ?? 'message',
+          data: JSON.parse(fields.get('data') ?? 'null'),
+        });
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    messages,
+    status: () => status,
+    events: () => messages.filter((message) => message.event === 'event'),
+    close: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+describe('Server-Sent Events', () => {
+  let live: LiveServer;
+  beforeAll(async () => {
+    live = await startLiveServer();
+    await live.post('sse-story', [opened('SSE')]);
+  });
+  afterAll(() => live.close());
+
+  it('sends a snapshot, then events with their position as id, and resumes with Last-Event-ID', async () => {
+    const streamUrl = `${live.url}/v1/stories/sse-story/live`;
+    const first = openStream(streamUrl);
+    await until(() => first.messages.some((message) => message.event === 'snapshot'), 'snapshot');
+    const snapshot = first.messages.find((message) => message.event === 'snapshot');
+    expect(snapshot?.id).toBe('1');
+
+    const early = await live.post('sse-story', [development(), development(), development()]);
+    await until(() => first.events().length === 3, 'three events');
+    expect(first.events().map((message) => Number(message.id))).toEqual(early.positions);
+    const lastId = first.events().at(-1)?.id ?? '';
+    await first.close();
+
+    const missed = await live.post('sse-story', [development(), development()]);
+    const resumed = openStream(streamUrl, { 'Last-Event-ID': lastId });
+    await until(() => resumed.events().length === 2, 'the missed events');
+    const more = await live.post('sse-story', [development()]);
+    await until(() => resumed.events().length === 3, 'a live event');
+    expect(resumed.events().map((message) => message.data.position)).toEqual([
+      ...missed.positions,
+      ...more.positions,
+    ]);
+    expect(resumed.messages.some((message) => message.event === 'snapshot')).toBe(false);
+    await resumed.close();
+  });
+
+  it('answers an unknown story with 404 and a bad Last-Event-ID with 400', async () => {
+    const unknown = await fetch(`${live.url}/v1/stories/nope/live`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+      'story_not_found',
+    );
+    const bad = await fetch(`${live.url}/v1/stories/sse-story/live`, {
+      headers: { 'Last-Event-ID': 'yesterday' },
+    });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('the LISTEN connection killed mid-stream', () => {
+  let live: LiveServer;
+  beforeAll(async () => {
+    // A poll so slow it cannot be what delivers: only the re-established LISTEN can.
+    live = await startLiveServer({ pollIntervalMs: 600_000 });
+    await live.post('listen-story', [opened('LISTEN')]);
+  });
+  afterAll(() => live.close());
+
+  it('delivers everything, before, during and after the cut', async () => {
+    const client = await LiveClient.open(live.url, '?stories=listen-story&after=1');
+    const admin = new pg.Client({ connectionString: live.h.database.url });
+    await admin.connect();
+    const expected: number[] = [];
+    try {
+      expected.push(...(await live.post('listen-story', [development(), development()])).positions);
+      await until(() => client.of('event').length === 2, 'events before the cut');
+
+      for (let round = 0; round < 3; round += 1) {
+        const killed = await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity
+           where application_name = $1 and datname = current_database()`,
+          [listenerApplicationName],
+        );
+        expect(killed.rowCount).toBe(1);
+        // Appends while the listener is down or reconnecting: their notifications are lost.
+        expected.push(...(await live.post('listen-story', [development()])).positions);
+        expected.push(...(await live.post('listen-story', [development()])).positions);
+        await until(() => client.of('event').length === expected.length, 'events after a cut');
+      }
+      expect(client.eventPositions()).toEqual(expected);
+    } finally {
+      await admin.end();
+      await client.close();
+    }
+  });
+});
