@@ -260,3 +260,48 @@ describe('a subscriber that stops reading', () => {
     await fast.close();
   });
 });
+
+describe('limits and shutdown', () => {
+  it('refuses connections past the limit with 503, and frames too big with 1009', async () => {
+    const live = await startLiveServer({ maxConnections: 2, maxFrameBytes: 1024 });
+    try {
+      const first = await LiveClient.open(live.url);
+      const second = await LiveClient.open(live.url);
+      await expect(LiveClient.open(live.url)).rejects.toThrow(/503/);
+      first.send({ type: 'subscribe', stories: ['x'.repeat(2000)] });
+      await until(() => first.closed !== null, 'the close');
+      expect(first.closed?.code).toBe(1009);
+      await second.close();
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('refuses more stories per connection than allowed, keeping the connection', async () => {
+    const live = await startLiveServer({ maxStories: 2 });
+    try {
+      const client = await LiveClient.open(live.url);
+      client.send({ type: 'subscribe', stories: ['a', 'b', 'c'] });
+      await until(() => client.of('error').length === 1, 'an error frame');
+      expect(client.of('error')[0]).toMatchObject({ code: 'too_many_stories', limit: 2 });
+      expect(client.closed).toBeNull();
+      await client.close();
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('closes every connection with 1001 and the position to resume after on shutdown', async () => {
+    const live = await startLiveServer();
+    await live.post('closing', [opened('Closing')]);
+    const { positions } = await live.post('closing', [development(), development()]);
+    const client = await LiveClient.open(live.url, '?stories=closing&after=0');
+    await until(() => client.of('event').length === 3, 'the catch-up');
+    await live.close();
+    await until(() => client.closed !== null, 'the close');
+    expect(client.closed).toEqual({
+      code: 1001,
+      reason: `going away; resume with after=${positions.at(-1) ?? 0}`,
+    });
+  });
+});
