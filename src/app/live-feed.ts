@@ -140,16 +140,6 @@ export class LiveFeed {
     });
   }
 
-  /** Resolves once everything committed before the call has been read (tests, shutdown). */
-  async settle(): Promise<void> {
-    for (let round = 0; round < 1000; round += 1) {
-      const { head } = await this.#reader.logInfo();
-      if (this.#head >= head) return;
-      this.wake();
-      await (this.#pumping ?? Promise.resolve());
-    }
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);

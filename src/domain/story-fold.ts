@@ -219,8 +219,21 @@ export function evolve(
 
 /** Folds a whole story from its events in log order; `null` if the events hold none of it. */
 export function foldStory(events: Iterable<RecordedEvent>): StoryProjection | null {
-  let story: StoryView | null = null;
-  const entries = new Map<string, TimelineEntry>();
+  return foldOnto(null, events);
+}
+
+/**
+ * Folds events onto a projection (a snapshot), as a live client does. The events must come
+ * after the projection's position, in log order.
+ */
+export function foldOnto(
+  projection: StoryProjection | null,
+  events: Iterable<RecordedEvent>,
+): StoryProjection | null {
+  let story: StoryView | null = projection?.story ?? null;
+  const entries = new Map<string, TimelineEntry>(
+    projection?.timeline.map((entry) => [entry.developmentId, entry]),
+  );
   for (const event of events) {
     const developmentId = developmentIdOf(event);
     const step = evolve(
