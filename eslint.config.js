@@ -78,6 +78,32 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK runs in browsers: the domain's fold and types only, no zod at run time, no node:.
+    files: ['src/client/**/*.ts', 'src/web/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../app/*', '../adapters/*', '../*.ts'],
+              message: 'the SDK depends on the domain only',
+            },
+            {
+              group: [...libraries, 'zod'],
+              message: 'the SDK ships to browsers: no server libraries',
+            },
+            {
+              group: ['../domain/event-types.ts', '../domain/upcast.ts', '../domain/story-file.ts'],
+              allowTypeImports: true,
+              message: 'these modules pull zod into the bundle: import their types only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['migrations/**/*.ts'],
     rules: {
       'no-restricted-imports': [
