@@ -180,7 +180,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(isStorylineError(error) ? `${error.code}: ${error.message}` : error);
+    // A message for people; the stack only when asked for (LOG_LEVEL=debug or trace).
+    const verbose = ['debug', 'trace'].includes(process.env['LOG_LEVEL'] ?? '');
+    if (verbose || !(error instanceof Error)) console.error(error);
+    else if (isStorylineError(error)) console.error(`storyline: ${error.code}: ${error.message}`);
+    else {
+      const cause = error.cause instanceof Error ? `\n  because: ${error.cause.message}` : '';
+      console.error(`storyline: ${error.message}${cause}`);
+    }
     process.exitCode = 1;
   },
 );
