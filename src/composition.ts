@@ -8,6 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
 import { LiveFeed } from './app/live-feed.ts';
+import type { LiveCloseReason } from './app/live-session.ts';
 import { LiveSessions } from './app/live-sessions.ts';
 import { importEvents, type ImportReport } from './app/import-events.ts';
 import { StoryQueries } from './app/story-queries.ts';
@@ -24,6 +25,7 @@ import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens } from './adapters/postgres/postgres-tokens.ts';
+import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
 
@@ -38,6 +40,8 @@ export interface Storyline {
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
   readonly reader: PostgresReader;
+  /** This instance's Prometheus registry (served at `/metrics` by startHttpServer). */
+  readonly metrics: StorylineMetrics;
   /** Where the data lives, for people: "embedded PostgreSQL in …" or the server's host. */
   readonly databaseLabel: string;
   close(): Promise<void>;
@@ -66,6 +70,9 @@ export async function openStoryline(
 
   const connection = connect(url, { maxConnections: config.poolSize });
   try {
+    await connection.pool.query('select 1').catch((error: unknown) => {
+      throw new Error(`cannot reach the ${databaseLabel}`, { cause: error });
+    });
     const applied = await migrateToLatest(connection.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
   } catch (error) {
@@ -75,13 +82,15 @@ export async function openStoryline(
   }
 
   const log = new PostgresEventLog(connection.db);
-  const appender = new Appender(log);
+  const metrics = new StorylineMetrics();
+  const appender = new Appender(log, { onBatch: (batch) => metrics.observeBatch(batch) });
   const reader = new PostgresReader(connection.db);
   return {
     connection,
     log,
     appender,
     reader,
+    metrics,
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
     databaseLabel,
@@ -132,17 +141,21 @@ export async function startHttpServer(
   );
   await feed.start();
   const sessions = new LiveSessions(feed);
+  const { metrics } = storyline;
+  metrics.collectProcessMetrics();
   const sessionOptions = {
     maxBufferedBytes: config.live.maxBufferedBytes,
     maxStories: config.live.maxStories,
+    onEnd: (reason: LiveCloseReason) => metrics.observeLiveEnded(reason),
   };
   const app = createHttpApp({
-    appender: storyline.appender,
+    appender: metrics.meterAppends(storyline.appender),
     queries: storyline.queries,
     tokens: storyline.tokens,
     logger,
     bodyLimit: config.bodyLimit,
     live: { feed, reader: storyline.reader, sessions, options: sessionOptions },
+    metrics,
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const hub = new LiveHub(server, feed, storyline.reader, sessions, logger, {
@@ -152,6 +165,8 @@ export async function startHttpServer(
     heartbeatMs: config.live.heartbeatMs,
     allowedOrigins: config.live.allowedOrigins,
   });
+  // After the sessions' listener, so the fan-out lag includes sending to them.
+  const unobserveLive = metrics.observeLive(feed, { sessions, hub });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -177,6 +192,7 @@ export async function startHttpServer(
       await hub.close();
       server.closeIdleConnections();
       await closed;
+      unobserveLive();
       await feed.close();
     },
   };

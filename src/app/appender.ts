@@ -13,6 +13,14 @@ export interface AppenderOptions {
   readonly maxBatchEvents?: number;
   /** Requests waiting at most; past it an append is refused as `unavailable` (HTTP 503). */
   readonly maxQueuedRequests?: number;
+  /** Called after each committed transaction with its size (for metrics). */
+  readonly onBatch?: (batch: BatchSize) => void;
+}
+
+/** One group commit: how many requests and events went into the transaction. */
+export interface BatchSize {
+  readonly requests: number;
+  readonly events: number;
 }
 
 interface Waiting {
@@ -25,6 +33,7 @@ export class Appender {
   readonly #log: EventLog;
   readonly #maxBatchEvents: number;
   readonly #maxQueued: number;
+  readonly #onBatch: ((batch: BatchSize) => void) | undefined;
   #queue: Waiting[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
@@ -33,6 +42,7 @@ export class Appender {
     this.#log = log;
     this.#maxBatchEvents = options.maxBatchEvents ?? 1000;
     this.#maxQueued = options.maxQueuedRequests ?? 10_000;
+    this.#onBatch = options.onBatch;
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
@@ -111,5 +121,13 @@ export class Appender {
       if (isStorylineError(outcome)) waiting.reject(outcome);
       else waiting.resolve(outcome);
     });
+    try {
+      this.#onBatch?.({
+        requests: batch.length,
+        events: batch.reduce((sum, waiting) => sum + waiting.request.events.length, 0),
+      });
+    } catch {
+      // The transaction committed: an observer's failure must not make #drain retry it.
+    }
   }
 }

@@ -81,6 +81,8 @@ export interface LiveSessionOptions {
   readonly drainTimeoutMs?: number;
   /** The longest pause a replay makes between two events, in milliseconds. */
   readonly maxReplayGapMs?: number;
+  /** Called when the server ends a session (too slow, shutting down); for metrics. */
+  readonly onEnd?: (reason: LiveCloseReason) => void;
 }
 
 export class LiveSession {
@@ -92,6 +94,7 @@ export class LiveSession {
   readonly #pageSize: number;
   readonly #drainTimeoutMs: number;
   readonly #maxReplayGapMs: number;
+  readonly #onEnd: ((reason: LiveCloseReason) => void) | undefined;
   /** null: nothing; 'all': every story. */
   #stories: Set<string> | 'all' | null = null;
   #state: 'idle' | 'catching-up' | 'live' | 'closed' = 'idle';
@@ -118,6 +121,7 @@ export class LiveSession {
     this.#pageSize = options.pageSize ?? 500;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.#maxReplayGapMs = options.maxReplayGapMs ?? 2000;
+    this.#onEnd = options.onEnd;
   }
 
   /** The position a client should resume after. */
@@ -262,6 +266,7 @@ export class LiveSession {
     if (this.#state === 'closed') return;
     this.detach();
     this.#transport.close(reason, this.#cursor);
+    this.#onEnd?.(reason);
   }
 
   #addStories(stories: readonly string[] | '*'): readonly string[] | 'all' {

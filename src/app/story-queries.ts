@@ -32,6 +32,21 @@ export class StoryQueries {
     return { story, entries };
   }
 
+  /**
+   * The story view, its whole timeline and the log's head read in one snapshot: a page rendered
+   * from it and then followed live `after` that head misses nothing and repeats nothing.
+   */
+  async snapshot(
+    storyId: string,
+  ): Promise<{ projection: StoryProjection; head: number; epoch: string }> {
+    const [{ projection, head }, { epoch }] = await Promise.all([
+      this.#reader.storySnapshot(storyId),
+      this.#reader.logInfo(),
+    ]);
+    if (projection === null) throw notFound(storyId);
+    return { projection, head, epoch };
+  }
+
   /** The story as it stood at a position, or at a moment (what the log had recorded by then). */
   async stateAt(storyId: string, point: TimeTravelPoint): Promise<StoryProjection> {
     if ('position' in point) {

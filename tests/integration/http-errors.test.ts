@@ -481,8 +481,8 @@ describe('HTTP errors', () => {
       await expectError(get(h, '/v1/stories/no-such-story/state?at=1'), 404, 'story_not_found');
     });
 
+    // `/` is the story list (tests/integration/pages.test.ts).
     it.each([
-      ['GET', '/'],
       ['GET', '/nope'],
       ['GET', '/v1'],
       ['GET', '/v1/nope'],

@@ -8,48 +8,39 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Appender } from '../../app/appender.ts';
+import type { AppendRequest, AppendResult } from '../../app/append-batch.ts';
 import type { TokenStore } from '../../app/ports.ts';
 import type { StoryQueries } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
-import { appendBodySchema, isoInstant, storyIdSchema } from '../../domain/event-types.ts';
+import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
+import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
+import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { errorBody, httpStatusOf } from './error-responses.ts';
+import { openApiDocument } from './openapi.ts';
+import { createPages } from './pages/pages.ts';
+import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
+import { cursorSchema, pageQuery, stateQuery, timelineQuery } from './request-schemas.ts';
+import { routePattern } from './route-pattern.ts';
 import { serveStoryStream, type SseDependencies } from './sse-live.ts';
 
 export interface HttpDependencies {
-  readonly appender: Appender;
+  /** The Appender, or the same wrapped to count appends. */
+  readonly appender: { append(request: AppendRequest): Promise<AppendResult> };
   readonly queries: StoryQueries;
   readonly tokens: TokenStore;
   readonly logger: Logger;
   readonly bodyLimit: number;
   /** The live feed, for Server-Sent Events; without it the stream route answers 503. */
   readonly live?: SseDependencies;
+  /** Request metrics and `GET /metrics`; without them that route answers 503. */
+  readonly metrics?: HttpMetrics;
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
 
-/** A whole number in a query string; an empty value is an error, not zero. */
-const wholeNumber = z
-  .string()
-  .regex(/^\d{1,15}$/, 'a whole number')
-  .transform(Number);
-const position = z.union([z.number().int().min(0), wholeNumber]);
-const pageQuery = z.strictObject({
-  after: position.default(0),
-  limit: wholeNumber.pipe(z.number().min(1).max(1000)).default(100),
-});
-const timelineQuery = z.strictObject({
-  order: z.enum(['asc', 'desc']).default('asc'),
-  limit: wholeNumber.pipe(z.number().min(1).max(500)).default(100),
-  cursor: z.string().max(200).optional(),
-});
-const stateQuery = z
-  .strictObject({ at: position.optional(), asOf: isoInstant.optional() })
-  .refine((query) => (query.at === undefined) !== (query.asOf === undefined), {
-    error: 'give exactly one of at (a position) or asOf (an ISO time with offset)',
-  });
-const cursorSchema = z.strictObject({ occurredAt: isoInstant, reportedPosition: position });
+/** Developments in a story's Atom feed at most, the latest first. */
+const feedEntryLimit = 100;
 
 export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   const { appender, queries, tokens, logger } = deps;
@@ -64,12 +55,14 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
         requestId: c.get('requestId'),
         method: c.req.method,
         path: c.req.path,
+        route: routePattern(c),
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },
       'request',
     );
   });
+  if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) =>
@@ -77,6 +70,22 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       ? c.json({ status: 'ready' })
       : c.json({ error: { code: 'unavailable', message: 'database not ready' } }, 503),
   );
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', apiReferencePolicy);
+    return c.html(renderApiReference(openApiDocument()));
+  });
+  app.get('/docs/reference.css', (c) =>
+    c.body(apiReferenceCss, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
+  );
+  app.get('/metrics', async (c) => {
+    if (deps.metrics === undefined) {
+      throw new StorylineError('unavailable', 'metrics are not enabled on this server');
+    }
+    const { contentType, body } = await deps.metrics.exposition();
+    return c.body(body, 200, { 'Content-Type': contentType });
+  });
 
   app.get('/v1/stories', async (c) => c.json({ stories: await queries.listStories() }));
 
@@ -119,6 +128,22 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   app.get('/v1/stories/:storyId/events', async (c) => {
     const query = parse(pageQuery, c.req.query(), 'invalid_request');
     return c.json(await eventsPage(queries, { ...query, storyId: storyIdOf(c) }));
+  });
+
+  app.get('/v1/stories/:storyId/feed.atom', async (c) => {
+    const { story, entries } = await queries.timeline(storyIdOf(c), {
+      order: 'desc',
+      limit: feedEntryLimit,
+    });
+    const etag = `"p${story.position}"`;
+    c.header('ETag', etag);
+    c.header('Cache-Control', 'no-cache');
+    if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
+    const self = new URL(c.req.url);
+    self.search = '';
+    const alternate = new URL(`/stories/${story.storyId}`, self).href;
+    const feed = renderAtomFeed(story, entries, { self: self.href, alternate });
+    return c.body(feed, 200, { 'Content-Type': atomContentType });
   });
 
   app.get('/v1/stories/:storyId/live', async (c) => {
@@ -176,11 +201,20 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     },
   );
 
-  app.notFound(() => {
-    throw new StorylineError('route_not_found', 'no such route; the API lives under /v1');
-  });
+  app.route('/', createPages({ queries, logger }));
 
-  app.onError((error, c) => {
+  // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
+  // so the innermost one (the log line, the metrics) would never see the 404.
+  app.notFound((c) =>
+    errorResponse(
+      new StorylineError('route_not_found', 'no such route; the API lives under /v1'),
+      c,
+    ),
+  );
+
+  app.onError(errorResponse);
+
+  function errorResponse(error: Error, c: Context<Env>): Response {
     const id = c.get('requestId');
     if (isStorylineError(error)) {
       const status = httpStatusOf[error.code];
@@ -193,7 +227,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       errorBody(new StorylineError('internal', 'something went wrong on our side'), id),
       500,
     );
-  });
+  }
 
   return app;
 }

@@ -1,0 +1,572 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, served at `/openapi.json` and rendered at `/docs`.
+ *
+ * Request shapes come from the very zod schemas the routes validate with (converted by zod's
+ * own JSON Schema generator, draft 2020-12, which is OpenAPI 3.1's dialect); response shapes
+ * from response-schemas.ts. What is written here by hand is the prose: summaries, the error
+ * codes each route can answer with, and the WebSocket protocol, which OpenAPI cannot express
+ * and which goes in `x-websocket` and the description.
+ */
+import { z } from 'zod';
+import { errorCodes, type ErrorCode } from '../../domain/errors.ts';
+import {
+  actorSchema,
+  appendBodySchema,
+  eventDataSchemas,
+  maxEventsPerAppend,
+  metadataSchema,
+  newEventSchema,
+  quoteSchema,
+  sourceSchema,
+  storyIdSchema,
+} from '../../domain/event-types.ts';
+import { closeCodes, liveCommandSchema } from '../ws/live-protocol.ts';
+import { httpStatusOf } from './error-responses.ts';
+import { pageQuery, position, stateQuery, timelineQuery, wholeNumber } from './request-schemas.ts';
+import {
+  appendResultSchema,
+  developmentRefSchema,
+  disputeViewSchema,
+  errorBodySchema,
+  eventsPageSchema,
+  healthSchema,
+  recordedEventSchema,
+  storyListSchema,
+  storyStateSchema,
+  storyViewSchema,
+  timelinePageSchema,
+  timelineEntrySchema,
+} from './response-schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+type Method = 'get' | 'post';
+
+/** The named schemas under `components.schemas`; a schema used inside another becomes a $ref. */
+const componentSchemas: Readonly<Record<string, z.ZodType>> = {
+  AppendBody: appendBodySchema,
+  NewEvent: newEventSchema,
+  StoryOpenedData: eventDataSchemas['story.opened'],
+  DevelopmentReportedData: eventDataSchemas['development.reported'],
+  DevelopmentCorrectedData: eventDataSchemas['development.corrected'],
+  DevelopmentRetractedData: eventDataSchemas['development.retracted'],
+  DevelopmentPinData: eventDataSchemas['development.pinned'],
+  ClaimDisputedData: eventDataSchemas['claim.disputed'],
+  SummaryRevisedData: eventDataSchemas['summary.revised'],
+  StoryStatusChangedData: eventDataSchemas['story.status_changed'],
+  Actor: actorSchema,
+  Source: sourceSchema,
+  Quote: quoteSchema,
+  AppendResult: appendResultSchema,
+  StoryList: storyListSchema,
+  StoryView: storyViewSchema,
+  DevelopmentRef: developmentRefSchema,
+  DisputeView: disputeViewSchema,
+  TimelineEntry: timelineEntrySchema,
+  TimelinePage: timelinePageSchema,
+  StoryState: storyStateSchema,
+  RecordedEvent: recordedEventSchema,
+  EventsPage: eventsPageSchema,
+  ErrorBody: errorBodySchema,
+  Health: healthSchema,
+  LiveCommand: liveCommandSchema,
+};
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+const metadataDescription = 'your own keys (at most 8 KiB); the server adds author and requestId';
+
+function withoutDialect(schema: unknown): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = schema as JsonSchema;
+  return rest;
+}
+
+/**
+ * Every named schema, with the others it uses as $refs. Bodies are described as clients send
+ * them (`io: 'input'`). Metadata's guard against a `__proto__` key has no JSON Schema: the
+ * record behind the guard stands for it.
+ */
+function componentsSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(componentSchemas)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === metadataSchema) {
+        const record = z.toJSONSchema(metadataSchema.out, { io: 'input' });
+        Object.assign(jsonSchema, withoutDialect(record), { description: metadataDescription });
+      }
+    },
+  });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => [id, withoutDialect(schema)]),
+  );
+}
+
+interface Parameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
+  readonly description?: string;
+  readonly schema: JsonSchema;
+}
+
+const parameterDescriptions: Readonly<Record<string, string>> = {
+  after: 'a log position: only events after it',
+  limit: 'the most items to return',
+  order: 'timeline order: by occurredAt, then by position',
+  cursor: 'the `next` of the previous page',
+  at: 'a log position: the story as it stood there',
+  asOf: 'an ISO 8601 time with offset: the story as the log had recorded it by then',
+};
+
+/**
+ * A query schema's fields as parameters. A query value arrives as text, so each is described by
+ * what it is read as (`io: 'output'`: a number, with its default); required are those without
+ * a default (`io: 'input'`).
+ */
+function queryParameters(schema: z.ZodType): Parameter[] {
+  const read = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'output',
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === wholeNumber || zodSchema === position) {
+        for (const key of Object.keys(jsonSchema)) Reflect.deleteProperty(jsonSchema, key);
+        Object.assign(jsonSchema, { type: 'integer', minimum: 0 });
+      }
+    },
+  }) as { properties?: Record<string, JsonSchema> };
+  const sent = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    required?: string[];
+  };
+  return Object.entries(read.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: sent.required?.includes(name) ?? false,
+    ...(parameterDescriptions[name] === undefined
+      ? {}
+      : { description: parameterDescriptions[name] }),
+    schema: property,
+  }));
+}
+
+const storyIdParameter: Parameter = {
+  name: 'storyId',
+  in: 'path',
+  required: true,
+  description: '1-64 lowercase letters, digits and dashes',
+  schema: withoutDialect(z.toJSONSchema(storyIdSchema)),
+};
+
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+interface Operation {
+  readonly method: Method;
+  /** OpenAPI's template: `/v1/stories/{storyId}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly parameters?: readonly Parameter[];
+  readonly requestBody?: JsonSchema;
+  readonly auth?: boolean;
+  readonly responses: Record<string, JsonSchema>;
+  /** The error codes this operation can answer with, besides `internal`. */
+  readonly errors: readonly ErrorCode[];
+}
+
+const storyErrors: readonly ErrorCode[] = ['invalid_request', 'story_not_found'];
+
+const operations: readonly Operation[] = [
+  {
+    method: 'get',
+    path: '/v1/stories',
+    operationId: 'listStories',
+    tag: 'read',
+    summary: 'Every story, most recently updated first',
+    responses: { '200': { description: 'the stories', content: json(ref('StoryList')) } },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}',
+    operationId: 'getStory',
+    tag: 'read',
+    summary: 'The story as it stands',
+    description:
+      'Summary, key events, pinned entry, actors and their latest statements, claims with their disputes, the corrections log. The ETag is `"p<position>"`; send it back as `If-None-Match` to get 304 while nothing changed.',
+    parameters: [
+      storyIdParameter,
+      {
+        name: 'If-None-Match',
+        in: 'header',
+        required: false,
+        description: 'an ETag this route returned',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'the story view',
+        headers: { ETag: { schema: { type: 'string' }, description: '`"p<position>"`' } },
+        content: json(ref('StoryView')),
+      },
+      '304': { description: 'unchanged since the ETag sent in If-None-Match' },
+    },
+    errors: storyErrors,
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/timeline',
+    operationId: 'getTimeline',
+    tag: 'read',
+    summary: 'Developments in timeline order, a page at a time',
+    description:
+      'Corrections applied, retractions marked (never removed). Pass `next` as `cursor` for the following page.',
+    parameters: [storyIdParameter, ...queryParameters(timelineQuery)],
+    responses: {
+      '200': { description: 'a page of the timeline', content: json(ref('TimelinePage')) },
+    },
+    errors: storyErrors,
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/state',
+    operationId: 'getStoryState',
+    tag: 'read',
+    summary: 'Time travel: the story and its whole timeline as they stood at a position or time',
+    description: 'Give exactly one of `at` and `asOf`.',
+    parameters: [storyIdParameter, ...queryParameters(stateQuery)],
+    responses: {
+      '200': { description: 'the story as it stood', content: json(ref('StoryState')) },
+    },
+    errors: [...storyErrors, 'position_out_of_range'],
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/events',
+    operationId: 'getStoryEvents',
+    tag: 'log',
+    summary: "One story's events after a position, in position order",
+    description: '`after` is a global position, as in `/v1/events`.',
+    parameters: [storyIdParameter, ...queryParameters(pageQuery)],
+    responses: { '200': { description: 'a page of events', content: json(ref('EventsPage')) } },
+    errors: storyErrors,
+  },
+  {
+    method: 'post',
+    path: '/v1/stories/{storyId}/events',
+    operationId: 'appendEvents',
+    tag: 'write',
+    summary: 'Append events to a story, all or nothing',
+    description: `1-${maxEventsPerAppend} events, appended in order with consecutive versions. Each event's \`id\` (a UUID) is its idempotency key: re-sending events already in the log answers 200 with their original positions and writes nothing. \`expectedVersion\`: 0 means the story must not exist yet, n that it must be at version n (else 409 \`version_conflict\`). Concurrent appends share transactions (group commit).`,
+    parameters: [storyIdParameter],
+    requestBody: { required: true, content: json(ref('AppendBody')) },
+    auth: true,
+    responses: {
+      '201': { description: 'appended', content: json(ref('AppendResult')) },
+      '200': {
+        description: 'every event was already in the log (a retry): nothing written',
+        content: json(ref('AppendResult')),
+      },
+    },
+    errors: [
+      'invalid_json',
+      'invalid_request',
+      'invalid_event',
+      'duplicate_id_in_request',
+      'unsupported_media_type',
+      'payload_too_large',
+      'unauthorized',
+      'forbidden',
+      'version_conflict',
+      'duplicate_event_id',
+      'story_not_opened',
+      'story_already_opened',
+      'story_closed',
+      'development_already_reported',
+      'development_not_found',
+      'development_retracted',
+      'development_not_pinned',
+      'status_unchanged',
+      'unavailable',
+    ],
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/feed.atom',
+    operationId: 'getStoryFeed',
+    tag: 'read',
+    summary: 'The story as an Atom 1.0 feed',
+    description:
+      'One entry per development, newest first (at most 100). Entry ids are `urn:storyline:{storyId}:{developmentId}`; `published` is when the log first accepted the development, `updated` when it last changed (a correction, retraction or dispute). Retracted entries are titled "Retracted: …"; corrections are listed as "Corrected: note". Same ETag and `If-None-Match` as the story.',
+    parameters: [storyIdParameter],
+    responses: {
+      '200': {
+        description: 'the feed',
+        content: { 'application/atom+xml': { schema: { type: 'string' } } },
+      },
+      '304': { description: 'unchanged since the ETag sent in If-None-Match' },
+    },
+    errors: storyErrors,
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/live',
+    operationId: 'streamStory',
+    tag: 'live',
+    summary: "Server-Sent Events: the story's events as they are appended",
+    description: [
+      'The same stream as the `/v1/live` WebSocket, for one story. Events:',
+      '- `subscribed`: `{stories, epoch, position, recovered}`;',
+      '- `snapshot` (id: its position): `{storyId, position, state}`, the story view and timeline, when not resuming;',
+      '- `event` (id: its position): a RecordedEvent;',
+      '- `error`: `{code, message}`;',
+      '- `close`: `{reason, after}` when the server ends the stream (`slow_consumer`, `going_away`): reconnect with `after`.',
+      '',
+      "Each `id:` is the event's position, so a browser's EventSource resumes by itself with `Last-Event-ID`. Comments (`: keep-alive`) keep idle connections open.",
+    ].join('\n'),
+    parameters: [
+      storyIdParameter,
+      {
+        name: 'after',
+        in: 'query',
+        required: false,
+        description: 'resume after this position (as Last-Event-ID does)',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      {
+        name: 'epoch',
+        in: 'query',
+        required: false,
+        description: 'the epoch the position belongs to; another epoch gets a fresh snapshot',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        description: 'the last event id received (a position)',
+        schema: { type: 'string', pattern: '^\\d{1,15}$' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'an event stream that stays open',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+    },
+    errors: [...storyErrors, 'unavailable'],
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    operationId: 'getEvents',
+    tag: 'log',
+    summary: 'Events after a position, in position order, across all stories',
+    description:
+      'Positions grow in commit order: reading `after` the last position seen never skips or repeats an event.',
+    parameters: queryParameters(pageQuery),
+    responses: { '200': { description: 'a page of events', content: json(ref('EventsPage')) } },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    tag: 'operations',
+    summary: 'The process is up',
+    responses: { '200': { description: 'up', content: json(ref('Health')) } },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'ready',
+    tag: 'operations',
+    summary: 'The database answers and migrations are applied',
+    responses: { '200': { description: 'ready', content: json(ref('Health')) } },
+    errors: ['unavailable'],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics (text exposition format)',
+    description:
+      'Appends by outcome, append latency, group-commit batch sizes, live subscribers, fan-out lag, sessions ended, HTTP request durations by route, and the process metrics.',
+    responses: {
+      '200': {
+        description: 'the metrics',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+    errors: ['unavailable'],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApiDocument',
+    tag: 'reference',
+    summary: 'This document',
+    responses: {
+      '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) },
+    },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    operationId: 'apiReference',
+    tag: 'reference',
+    summary: 'This document as an HTML page',
+    responses: {
+      '200': {
+        description: 'the reference',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+    },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/docs/reference.css',
+    operationId: 'apiReferenceStylesheet',
+    tag: 'reference',
+    summary: "The reference page's stylesheet",
+    responses: {
+      '200': { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } },
+    },
+    errors: [],
+  },
+];
+
+/**
+ * Error responses by status, each naming the codes this operation can answer with: the body is
+ * an ErrorBody whose `code` is one of them.
+ */
+function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of [...codes, 'internal' as const]) {
+    const status = httpStatusOf[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusCodes]) => [
+      String(status),
+      {
+        description: statusCodes.map((code) => `\`${code}\``).join(', '),
+        content: json({
+          allOf: [
+            ref('ErrorBody'),
+            { properties: { error: { properties: { code: { enum: statusCodes } } } } },
+          ],
+        }),
+      },
+    ]),
+  );
+}
+
+function pathItems(): Record<string, Record<string, JsonSchema>> {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const operation of operations) {
+    paths[operation.path] ??= {};
+    paths[operation.path] = {
+      ...paths[operation.path],
+      [operation.method]: {
+        operationId: operation.operationId,
+        tags: [operation.tag],
+        summary: operation.summary,
+        ...(operation.description === undefined ? {} : { description: operation.description }),
+        ...(operation.parameters === undefined ? {} : { parameters: operation.parameters }),
+        ...(operation.requestBody === undefined ? {} : { requestBody: operation.requestBody }),
+        ...(operation.auth === true ? { security: [{ bearer: [] }] } : {}),
+        responses: { ...operation.responses, ...errorResponses(operation.errors) },
+      },
+    };
+  }
+  return paths;
+}
+
+const description = `Storyline appends every development of a live news story as an immutable event to a log, and serves the story as it stands, its timeline, the story as it stood at any point in the past, and the log itself.
+
+Reads are open; appends need \`Authorization: Bearer <token>\` (\`storyline tokens create <name>\`).
+
+Every error is JSON: \`{"error": {"code", "message", "requestId", …}}\` with a stable \`code\` (see each operation's responses); validation errors list their \`issues\` with paths.
+
+Live updates come over Server-Sent Events (\`GET /v1/stories/{storyId}/live\`) or the WebSocket at \`/v1/live\`, described in \`x-websocket\`: connect (optionally \`?stories=a,b\` or \`*\`, \`&after=<position>&epoch=<epoch>\` to subscribe at once), send JSON commands (\`subscribe\`, \`unsubscribe\`, \`replay\`, \`ping\`), receive JSON frames (\`subscribed\`, \`snapshot\`, \`event\`, \`unsubscribed\`, \`replay.event\`, \`replay.end\`, \`pong\`, \`error\`). The server closes a connection that cannot keep up with ${closeCodes.slowConsumer}, and every close says where to resume (\`resume with after=<position>\`).`;
+
+/** How `/v1/live` works, in OpenAPI's place for what it has no words for. */
+const webSocket = {
+  path: '/v1/live',
+  description:
+    'A WebSocket on the same port. Subscribing with a known `after` (and its `epoch`) resumes: every event after it, then live events, nothing skipped or repeated. Otherwise each story first gets a `snapshot` (its view and timeline), then the events after it. The server pings every 30 s and drops a connection that does not answer.',
+  query: {
+    stories: 'comma-separated story ids, or `*` for every story: subscribe at connect',
+    after: 'resume after this position',
+    epoch: "the log's epoch that `after` belongs to",
+  },
+  commands: {
+    description: 'JSON text frames the client sends',
+    schema: ref('LiveCommand'),
+  },
+  frames: {
+    subscribed:
+      '`{type, stories, epoch, position, recovered}`: the subscription stands; `recovered` tells whether it resumed from `after`',
+    snapshot:
+      "`{type, storyId, position, state}`: the story's view and timeline at `position` (null if not opened)",
+    event: '`{type: "event", event}`: a RecordedEvent',
+    unsubscribed: '`{type, stories}`',
+    'replay.event': '`{type, event}`: a replayed RecordedEvent, paced by `speed`',
+    'replay.end': '`{type, storyId, position}`: the replay is over',
+    pong: '`{type, position}`: the answer to `ping`, with the last position sent',
+    error:
+      '`{type, code, message, …}`: a command failed (`invalid_command`, `story_not_found`, `too_many_stories`…)',
+  },
+  closeCodes: {
+    [closeCodes.goingAway]: 'the server is shutting down; the reason says where to resume',
+    [closeCodes.policyViolation]: 'too many invalid frames',
+    [closeCodes.tooBig]: 'a frame larger than the limit',
+    [closeCodes.slowConsumer]: 'too slow to keep up; the reason says where to resume',
+  },
+  refusals:
+    'An upgrade is refused with a JSON error body: 404 `route_not_found` (another path), 403 `forbidden` (origin not allowed), 503 `unavailable` (no room), 400 `invalid_request` (bad query).',
+};
+
+let cached: Readonly<Record<string, unknown>> | null = null;
+
+/** The document; built once, on first use. */
+export function openApiDocument(): Readonly<Record<string, unknown>> {
+  cached ??= {
+    openapi: '3.1.0',
+    info: { title: 'Storyline', version: '1.0.0', description },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'read', description: 'The story as it stands, its timeline, time travel, the feed' },
+      { name: 'log', description: 'The event log, page by page' },
+      { name: 'write', description: 'Appending events' },
+      { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
+      { name: 'operations', description: 'Health, readiness, metrics' },
+      { name: 'reference', description: 'This reference' },
+    ],
+    paths: pathItems(),
+    components: {
+      schemas: componentsSchemas(),
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'a publish token: `storyline tokens create <name>`',
+        },
+      },
+    },
+    'x-websocket': webSocket,
+    'x-error-codes': Object.fromEntries(errorCodes.map((code) => [code, httpStatusOf[code]])),
+  };
+  return cached;
+}
