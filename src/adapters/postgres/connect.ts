@@ -1,7 +1,8 @@
 /** A connection pool and the Kysely instance over it, closable as one. */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
+import { isDatabaseUnavailable, rethrowUnavailable } from './database-errors.ts';
 
 const int8 = 20;
 /** int8 (positions, counts) as numbers: positions stay far below 2^53. */
@@ -35,12 +36,46 @@ export function connect(
   // An idle client losing its server (a database restart) must not crash the process; the
   // pool drops it and the next query gets a fresh connection.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: unavailableAware(pool) }),
+  });
   return {
     db,
     pool,
     connectionString,
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * The pool as Kysely sees it, with every connection and query failure that means "the database
+ * is away" turned into `unavailable`, in this one place for every query the service makes.
+ */
+function unavailableAware(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect().catch(rethrowUnavailable);
+      // pg emits 'error' on a checked-out client whose connection drops (besides failing its
+      // query); unheard, that event would crash the process on a database restart.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
+      let broken = false;
+      return {
+        query: ((text: string, parameters: readonly unknown[]) =>
+          client.query(text, [...parameters]).catch((error: unknown) => {
+            broken ||= isDatabaseUnavailable(error);
+            return rethrowUnavailable(error);
+          })) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => {
+          client.removeListener('error', onError);
+          // A connection that failed goes, rather than back to the pool to fail again.
+          client.release(destroy === true || broken);
+        },
+      };
+    },
+    end: () => pool.end(),
   };
 }
 
