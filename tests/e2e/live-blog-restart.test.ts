@@ -4,29 +4,24 @@
  * up. The page shows every one of them, once, without a reload.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
+import { development } from '../support/live-server.ts';
 import { exitOf, startServe } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import {
   connectionIs,
   eventually,
+  expectNoScriptErrors,
   launchChromium,
   openPage,
+  seededStoryId as storyId,
   timelineIds,
   type OpenedPage,
 } from './support/chromium.ts';
-
-const storyId = 'kremlin-talks';
-
-const reported = (headline: string) => ({
-  type: 'development.reported' as const,
-  data: { developmentId: `d-${randomUUID()}`, kind: 'statement', headline },
-});
 
 /** A port nobody listens on now, so both server processes can be given the same one. */
 function freePort(): Promise<number> {
@@ -87,7 +82,7 @@ describe('the live-blog page across a server restart', () => {
     reader = await openPage(browser, `${first.url}/stories/${storyId}`);
     const { page } = reader;
     await connectionIs(page, 'live');
-    const before = reported('Before the restart: the envoys fly home');
+    const before = development('Before the restart: the envoys fly home');
     await post([before]);
     await page.locator(`#entry-${before.data.developmentId}`).waitFor();
 
@@ -97,8 +92,8 @@ describe('the live-blog page across a server restart', () => {
     await connectionIs(page, 'reconnecting');
 
     const whileDown = [
-      reported('While down: Kremlin confirms a follow-up call'),
-      reported('While down: Kyiv asks for a briefing in person'),
+      development('While down: Kremlin confirms a follow-up call'),
+      development('While down: Kyiv asks for a briefing in person'),
     ];
     await storyline.appender.append({ storyId, author: 'e2e desk', events: whileDown });
     await storyline.appender.append({
@@ -139,7 +134,6 @@ describe('the live-blog page across a server restart', () => {
     expect(ids.slice(0, 3).sort()).toEqual(
       [before, ...whileDown].map((event) => event.data.developmentId).sort(),
     );
-    expect(reader.pageErrors).toEqual([]);
-    expect(reader.cspViolations).toEqual([]);
+    expectNoScriptErrors(reader);
   });
 });

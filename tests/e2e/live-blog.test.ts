@@ -14,13 +14,13 @@ import { projectRoot } from '../support/run-cli.ts';
 import {
   connectionIs,
   eventually,
+  expectNoScriptErrors,
   launchChromium,
   openPage,
+  seededStoryId as storyId,
   timelineIds,
   type OpenedPage,
 } from './support/chromium.ts';
-
-const storyId = 'kremlin-talks';
 
 describe('the live-blog page', () => {
   let live: LiveServer;
@@ -51,8 +51,7 @@ describe('the live-blog page', () => {
 
   afterAll(async () => {
     for (const page of opened) {
-      expect(page.pageErrors, 'uncaught errors in the page').toEqual([]);
-      expect(page.cspViolations, 'Content-Security-Policy violations').toEqual([]);
+      expectNoScriptErrors(page);
       expect(page.dialogs, 'dialogs').toEqual([]);
     }
     await browser.close();

@@ -4,66 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import type { appendResultSchema } from '../../src/adapters/http/response-schemas.ts';
+import type { ErrorCode } from '../../src/domain/errors.ts';
+import type { RecordedEvent } from '../../src/domain/event-types.ts';
+import type { StoryView, TimelineEntry } from '../../src/domain/story-view.ts';
+import { expectError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 
-interface ApiError {
-  readonly code: string;
-  readonly message: string;
-  readonly [detail: string]: unknown;
-}
-
-interface AppendResponse {
-  readonly storyId: string;
-  readonly version: number;
-  readonly positions: readonly number[];
-}
-
-interface Envelope {
-  readonly position: number;
-  readonly storyId: string;
-  readonly version: number;
-  readonly id: string;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly data: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
-  readonly occurredAt: string;
-  readonly recordedAt: string;
-}
-
-interface StoryBody {
-  readonly storyId: string;
-  readonly version: number;
-  readonly position: number;
-  readonly status: string;
-  readonly [field: string]: unknown;
-}
-
-interface TimelineEntryBody {
-  readonly developmentId: string;
-  readonly occurredAt: string;
-  readonly [field: string]: unknown;
-}
+/** The body of a 201 or 200 append. */
+type AppendResponse = z.infer<typeof appendResultSchema>;
 
 type NewEvent = Record<string, unknown>;
-
-async function expectError(
-  response: Response | Promise<Response>,
-  status: number,
-  code: string,
-): Promise<ApiError> {
-  const res = await response;
-  const text = await res.text();
-  let body: { error?: ApiError } = {};
-  try {
-    body = JSON.parse(text) as { error?: ApiError };
-  } catch {
-    // the assertion below shows the raw text
-  }
-  expect({ status: res.status, code: body.error?.code }, text).toEqual({ status, code });
-  expect(text).not.toMatch(/\n\s+at /);
-  return body.error as ApiError;
-}
 
 async function expectAppended(
   response: Response | Promise<Response>,
@@ -144,16 +96,16 @@ describe('HTTP appends', () => {
     return result.rows[0]?.n ?? -1;
   }
 
-  async function story(storyId: string): Promise<StoryBody> {
+  async function story(storyId: string): Promise<StoryView> {
     const { status, body } = await getJson(h, `/v1/stories/${storyId}`);
     expect(status).toBe(200);
-    return body as StoryBody;
+    return body as StoryView;
   }
 
-  async function storyEvents(storyId: string): Promise<Envelope[]> {
+  async function storyEvents(storyId: string): Promise<RecordedEvent[]> {
     const { status, body } = await getJson(h, `/v1/stories/${storyId}/events?limit=1000`);
     expect(status).toBe(200);
-    return (body as { events: Envelope[] }).events;
+    return (body as { events: RecordedEvent[] }).events;
   }
 
   /** Everything a rejected append must leave alone. */
@@ -168,7 +120,7 @@ describe('HTTP appends', () => {
     );
     return {
       story: await story(storyId),
-      timeline: (timeline.body as { entries: TimelineEntryBody[] }).entries,
+      timeline: (timeline.body as { entries: TimelineEntry[] }).entries,
       events: await storyEvents(storyId),
       rows: rows.rows[0] as unknown,
     };
@@ -346,11 +298,11 @@ describe('HTTP appends', () => {
     });
 
     /** Asserts the append fails with the code and leaves the story exactly as it was. */
-    async function expectRule(storyId: string, events: NewEvent[], code: string) {
+    async function expectRule(storyId: string, events: NewEvent[], code: ErrorCode) {
       const before = await eventCount();
       const view = async () => {
         const res = await h.getJson(`/v1/stories/${storyId}`);
-        return res.status === 200 ? (res.body as StoryBody) : res.status;
+        return res.status === 200 ? (res.body as StoryView) : res.status;
       };
       const story = await view();
       const error = await expectError(h.append(storyId, { events }), 422, code);
@@ -709,11 +661,11 @@ describe('HTTP appends', () => {
       const events = await storyEvents('offsets');
       expect(events.map((event) => event.occurredAt)).toEqual([times[0], ...times]);
       const view = await story('offsets');
-      expect(view['openedAt']).toBe(times[0]);
+      expect(view.openedAt).toBe(times[0]);
       const timeline = await getJson(h, '/v1/stories/offsets/timeline');
       expect(
         Object.fromEntries(
-          (timeline.body as { entries: TimelineEntryBody[] }).entries.map((e) => [
+          (timeline.body as { entries: TimelineEntry[] }).entries.map((e) => [
             e.developmentId,
             e.occurredAt,
           ]),

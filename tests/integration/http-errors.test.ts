@@ -4,47 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, type ApiError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
-
-interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
-
-interface ApiError {
-  readonly code: string;
-  readonly message: string;
-  readonly requestId?: string;
-  readonly issues?: readonly Issue[];
-  readonly [detail: string]: unknown;
-}
-
-/** Asserts the status, the code and the error body's shape; returns the error object. */
-async function expectError(
-  response: Response | Promise<Response>,
-  status: number,
-  code: string,
-): Promise<ApiError> {
-  const res = await response;
-  const text = await res.text();
-  let body: { error?: ApiError } = {};
-  try {
-    body = JSON.parse(text) as { error?: ApiError };
-  } catch {
-    // leave the body empty: the assertion below shows the raw text
-  }
-  expect({ status: res.status, code: body.error?.code }, text).toEqual({ status, code });
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  const error = body.error as ApiError;
-  expect(typeof error.message).toBe('string');
-  expect(error.message.length).toBeGreaterThan(0);
-  expect(typeof error.requestId).toBe('string');
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(error).not.toHaveProperty('stack');
-  expect(text).not.toMatch(/\n\s+at /);
-  expect(text).not.toMatch(/StorylineError|ZodError|node_modules/);
-  return error;
-}
 
 const issuePaths = (error: ApiError): string[] => (error.issues ?? []).map((issue) => issue.path);
 

@@ -4,75 +4,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import type {
+  appendResultSchema,
+  eventsPageSchema,
+  storyStateSchema,
+  timelinePageSchema,
+} from '../../src/adapters/http/response-schemas.ts';
+import type { StoryListItem } from '../../src/app/ports.ts';
+import type { RecordedEvent } from '../../src/domain/event-types.ts';
+import type { StoryView, TimelineEntry } from '../../src/domain/story-view.ts';
+import { expectError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 
-interface Envelope {
-  readonly position: number;
-  readonly storyId: string;
-  readonly version: number;
-  readonly id: string;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly data: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
-  readonly occurredAt: string;
-  readonly recordedAt: string;
-}
-
-interface EventsPage {
-  readonly events: readonly Envelope[];
-  readonly head: number;
-  readonly next: number | null;
-}
-
-interface StoryBody {
-  readonly storyId: string;
-  readonly version: number;
-  readonly position: number;
-  readonly title: string;
-  readonly status: string;
-  readonly keyPoints: readonly string[];
-  readonly lastUpdateAt: string;
-  readonly [field: string]: unknown;
-}
-
-interface TimelineEntryBody {
-  readonly developmentId: string;
-  readonly headline: string;
-  readonly occurredAt: string;
-  readonly reportedPosition: number;
-  readonly [field: string]: unknown;
-}
-
-interface TimelinePage {
-  readonly storyId: string;
-  readonly version: number;
-  readonly position: number;
-  readonly order: 'asc' | 'desc';
-  readonly entries: readonly TimelineEntryBody[];
-  readonly next: string | null;
-}
-
-interface StateBody extends StoryBody {
-  readonly at: number | null;
-  readonly asOf: string | null;
-  readonly timeline: readonly TimelineEntryBody[];
-}
-
-interface AppendResponse {
-  readonly storyId: string;
-  readonly version: number;
-  readonly positions: readonly number[];
-}
-
-interface ListItem {
-  readonly storyId: string;
-  readonly title: string;
-  readonly status: string;
-  readonly version: number;
-  readonly position: number;
-  readonly updatedAt: string;
-}
+/** The API's bodies, typed by the schemas that describe them in the OpenAPI document. */
+type AppendResponse = z.infer<typeof appendResultSchema>;
+type EventsPage = z.infer<typeof eventsPageSchema>;
+type TimelinePage = z.infer<typeof timelinePageSchema>;
+type StoryState = z.infer<typeof storyStateSchema>;
 
 type NewEvent = Record<string, unknown>;
 
@@ -114,15 +63,9 @@ describe('HTTP reads', () => {
     return JSON.parse(text) as AppendResponse;
   }
 
-  async function errorOf(path: string): Promise<{ status: number; code: unknown }> {
-    const res = await h.app.request(path);
-    const body = (await res.json()) as { error?: { code?: unknown } };
-    return { status: res.status, code: body.error?.code };
-  }
-
   /** Follows `next` to the end; fails if it does not end. */
-  async function allTimeline(storyId: string, query: string): Promise<TimelineEntryBody[]> {
-    const entries: TimelineEntryBody[] = [];
+  async function allTimeline(storyId: string, query: string): Promise<TimelineEntry[]> {
+    const entries: TimelineEntry[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 100; page += 1) {
       const suffix: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
@@ -163,11 +106,11 @@ describe('HTTP reads', () => {
       await append('list-b', [opened('Bravo'), reported('x')]);
       await append('list-a', [{ type: 'story.status_changed', data: { status: 'paused' } }]);
 
-      const { stories } = (await get('/v1/stories')).body as { stories: ListItem[] };
+      const { stories } = (await get('/v1/stories')).body as { stories: StoryListItem[] };
       const a = stories.find((item) => item.storyId === 'list-a');
       const b = stories.find((item) => item.storyId === 'list-b');
-      const storyA = (await get('/v1/stories/list-a')).body as StoryBody;
-      const storyB = (await get('/v1/stories/list-b')).body as StoryBody;
+      const storyA = (await get('/v1/stories/list-a')).body as StoryView;
+      const storyB = (await get('/v1/stories/list-b')).body as StoryView;
       expect(a).toEqual({
         storyId: 'list-a',
         title: 'Alpha',
@@ -203,7 +146,7 @@ describe('HTTP reads', () => {
       const result = await append('etag', [opened('Tagged'), reported('a')]);
       const res = await h.app.request('/v1/stories/etag');
       expect(res.status).toBe(200);
-      const body = (await res.json()) as StoryBody;
+      const body = (await res.json()) as StoryView;
       expect(body).toMatchObject({
         storyId: 'etag',
         version: 2,
@@ -304,7 +247,7 @@ describe('HTTP reads', () => {
 
     it('orders entries by when they happened, then by when they were reported', async () => {
       const body = (await get(`/v1/stories/${storyId}/timeline`)).body as TimelinePage;
-      const story = (await get(`/v1/stories/${storyId}`)).body as StoryBody;
+      const story = (await get(`/v1/stories/${storyId}`)).body as StoryView;
       expect(body).toMatchObject({
         storyId,
         version: story.version,
@@ -347,10 +290,11 @@ describe('HTTP reads', () => {
 
     it('rejects a cursor it did not issue with 400', async () => {
       for (const cursor of ['garbage', '%%%', 'eyJmb28iOjF9', 'a'.repeat(201)]) {
-        expect(await errorOf(`/v1/stories/${storyId}/timeline?cursor=${cursor}`)).toEqual({
-          status: 400,
-          code: 'invalid_request',
-        });
+        await expectError(
+          h.app.request(`/v1/stories/${storyId}/timeline?cursor=${cursor}`),
+          400,
+          'invalid_request',
+        );
       }
     });
 
@@ -373,9 +317,9 @@ describe('HTTP reads', () => {
     });
 
     it('is the same timeline time travel folds at the head', async () => {
-      const story = (await get(`/v1/stories/${storyId}`)).body as StoryBody;
+      const story = (await get(`/v1/stories/${storyId}`)).body as StoryView;
       const state = (await get(`/v1/stories/${storyId}/state?at=${story.position}`))
-        .body as StateBody;
+        .body as StoryState;
       const entries = await allTimeline(storyId, 'limit=100');
       expect(state.timeline).toEqual(entries);
       const { at: _at, asOf: _asOf, timeline: _timeline, ...view } = state;
@@ -394,7 +338,7 @@ describe('HTTP reads', () => {
       const timeline = (await get('/v1/stories/precise/timeline')).body as TimelinePage;
       expect(timeline.entries.map((entry) => entry.developmentId)).toEqual(['earlier', 'later']);
       const state = (await get(`/v1/stories/precise/state?at=${timeline.position}`))
-        .body as StateBody;
+        .body as StoryState;
       expect(state.timeline.map((entry) => entry.developmentId)).toEqual(['earlier', 'later']);
     });
   });
@@ -557,7 +501,7 @@ describe('HTTP reads', () => {
     });
 
     it('returns the story as it stood at a position', async () => {
-      const atOpen = (await get(`/v1/stories/${storyId}/state?at=${openedAt}`)).body as StateBody;
+      const atOpen = (await get(`/v1/stories/${storyId}/state?at=${openedAt}`)).body as StoryState;
       expect(atOpen).toMatchObject({
         storyId,
         version: 1,
@@ -569,27 +513,28 @@ describe('HTTP reads', () => {
       });
 
       const atFirst = (await get(`/v1/stories/${storyId}/state?at=${firstRevision}`))
-        .body as StateBody;
+        .body as StoryState;
       expect(atFirst).toMatchObject({ version: 2, keyPoints: ['talks begin'], timeline: [] });
 
       // Positions of other stories in between show the same state.
       const between = (await get(`/v1/stories/${storyId}/state?at=${secondRevision - 1}`))
-        .body as StateBody;
+        .body as StoryState;
       expect(between).toMatchObject({ version: 3, keyPoints: ['talks begin'] });
       expect(between.timeline.map((entry) => entry.developmentId)).toEqual(['d1']);
 
       const atSecond = (await get(`/v1/stories/${storyId}/state?at=${secondRevision}`))
-        .body as StateBody;
+        .body as StoryState;
       expect(atSecond).toMatchObject({ version: 4, keyPoints: ['talks begin', 'talks end'] });
-      const now = (await get(`/v1/stories/${storyId}`)).body as StoryBody;
+      const now = (await get(`/v1/stories/${storyId}`)).body as StoryView;
       expect(now.keyPoints).toEqual(['talks begin', 'talks end']);
     });
 
     it('is 404 story_not_found at a position before the story opened', async () => {
-      expect(await errorOf(`/v1/stories/${storyId}/state?at=${openedAt - 1}`)).toEqual({
-        status: 404,
-        code: 'story_not_found',
-      });
+      await expectError(
+        h.app.request(`/v1/stories/${storyId}/state?at=${openedAt - 1}`),
+        404,
+        'story_not_found',
+      );
     });
 
     it('returns the story as it stood at a time', async () => {
@@ -602,23 +547,23 @@ describe('HTTP reads', () => {
       const expectedKeyPoints = (asOf: string) =>
         events
           .filter(
-            (event) =>
+            (event): event is Extract<RecordedEvent, { type: 'summary.revised' }> =>
               event.storyId === storyId &&
               event.type === 'summary.revised' &&
               Date.parse(event.recordedAt) <= Date.parse(asOf),
           )
-          .at(-1)?.data['keyPoints'] ?? [];
+          .at(-1)?.data.keyPoints ?? [];
 
       for (const asOf of [firstRecorded, secondRecorded]) {
         const state = (await get(`/v1/stories/${storyId}/state?asOf=${encodeURIComponent(asOf)}`))
-          .body as StateBody;
+          .body as StoryState;
         expect(state.asOf).toBe(asOf);
         expect(state.at).toBeNull();
         expect(state.keyPoints).toEqual(expectedKeyPoints(asOf));
       }
       const atSecond = (
         await get(`/v1/stories/${storyId}/state?asOf=${encodeURIComponent(secondRecorded)}`)
-      ).body as StateBody;
+      ).body as StoryState;
       expect(atSecond.keyPoints).toEqual(['talks begin', 'talks end']);
 
       // The same instant written with an offset.
@@ -627,28 +572,30 @@ describe('HTTP reads', () => {
         .replace('Z', '+03:00');
       const withOffset = (
         await get(`/v1/stories/${storyId}/state?asOf=${encodeURIComponent(moscow)}`)
-      ).body as StateBody;
+      ).body as StoryState;
       expect(withOffset.keyPoints).toEqual(['talks begin', 'talks end']);
       expect(withOffset.asOf).toBe(moscow);
 
       const future = (
         await get(`/v1/stories/${storyId}/state?asOf=${encodeURIComponent('2999-01-01T00:00:00Z')}`)
-      ).body as StateBody;
+      ).body as StoryState;
       expect(future.version).toBe(
-        ((await get(`/v1/stories/${storyId}`)).body as StoryBody).version,
+        ((await get(`/v1/stories/${storyId}`)).body as StoryView).version,
       );
 
-      expect(
-        await errorOf(
+      await expectError(
+        h.app.request(
           `/v1/stories/${storyId}/state?asOf=${encodeURIComponent('2000-01-01T00:00:00Z')}`,
         ),
-      ).toEqual({ status: 404, code: 'story_not_found' });
+        404,
+        'story_not_found',
+      );
     });
 
     it('agrees with the live view at the head', async () => {
-      const story = (await get(`/v1/stories/${storyId}`)).body as StoryBody;
+      const story = (await get(`/v1/stories/${storyId}`)).body as StoryView;
       const state = (await get(`/v1/stories/${storyId}/state?at=${story.position}`))
-        .body as StateBody;
+        .body as StoryState;
       const { at: _at, asOf: _asOf, timeline: _timeline, ...view } = state;
       expect(view).toEqual(story);
     });

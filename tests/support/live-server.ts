@@ -42,7 +42,7 @@ export async function startLiveServer(live: Partial<LiveConfig> = {}): Promise<L
 
 let counter = 0;
 export const development = (headline = `update ${++counter}`, body?: string) => ({
-  type: 'development.reported',
+  type: 'development.reported' as const,
   data: {
     developmentId: `d-${++counter}-${Math.random().toString(36).slice(2, 8)}`,
     kind: 'statement',

@@ -10,9 +10,13 @@ import {
   type Page,
   type Response,
 } from 'playwright-core';
+import { expect } from 'vitest';
 import { until } from '../../support/live-client.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
+
+/** The story in events/, which the server under test seeds into its empty database. */
+export const seededStoryId = 'kremlin-talks';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -67,6 +71,12 @@ export async function openPage(
     pageErrors,
     close: () => context.close(),
   };
+}
+
+/** Asserts the page's script threw nothing and broke no Content-Security-Policy rule. */
+export function expectNoScriptErrors(opened: OpenedPage): void {
+  expect(opened.pageErrors, 'uncaught errors in the page').toEqual([]);
+  expect(opened.cspViolations, 'Content-Security-Policy violations').toEqual([]);
 }
 
 /** Waits until the page's live connection says `state` (the page's own indicator). */
