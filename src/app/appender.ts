@@ -65,9 +65,7 @@ export class Appender {
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
-      this.#running ??= this.#drain().finally(() => {
-        this.#running = null;
-      });
+      this.#running ??= this.#drain();
     });
   }
 
@@ -77,22 +75,34 @@ export class Appender {
     await this.#running;
   }
 
+  /**
+   * Commits batches until the queue is empty. It marks itself done in the same synchronous step
+   * that finds the queue empty: an append arriving any later starts a new drain, so none can
+   * wait in the queue with no drain to take it.
+   */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
-      try {
-        await this.#commit(batch);
-      } catch (error) {
-        if (batch.length === 1) {
-          batch[0]?.reject(error);
-          continue;
-        }
-        // Something other than a rule failed the shared transaction (a lost connection, a
-        // serialization surprise). Retry each request alone so one cannot sink the others.
-        for (const waiting of batch) {
-          await this.#commit([waiting]).catch(waiting.reject);
+    // Never finish synchronously, so `#running` is assigned before it can be cleared.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        try {
+          await this.#commit(batch);
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]?.reject(error);
+            continue;
+          }
+          // Something other than a rule failed the shared transaction (a lost connection, a
+          // serialization surprise). Retry each request alone so one cannot sink the others.
+          for (const waiting of batch) {
+            await this.#commit([waiting]).catch(waiting.reject);
+          }
         }
       }
+    } finally {
+      // The same synchronous step as the loop's last look at the queue.
+      this.#running = null;
     }
   }
 
