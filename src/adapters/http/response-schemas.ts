@@ -79,8 +79,7 @@ const previous = z
   .record(z.string(), z.unknown())
   .describe('the values the changed fields had before, null where one was unset');
 
-const correctionViewSchema: z.ZodType<CorrectionView> = z.object({
-  developmentId: z.string(),
+const entryCorrectionFields = z.object({
   severity,
   note: z.string(),
   changes,
@@ -89,13 +88,11 @@ const correctionViewSchema: z.ZodType<CorrectionView> = z.object({
   position: positionNumber,
 });
 
-const entryCorrectionSchema: z.ZodType<EntryCorrection> = z.object({
-  severity,
-  note: z.string(),
-  changes,
-  previous,
-  correctedAt: instant,
-  position: positionNumber,
+const entryCorrectionSchema: z.ZodType<EntryCorrection> = entryCorrectionFields;
+
+/** The story's corrections log: an entry's correction, naming the development. */
+const correctionViewSchema: z.ZodType<CorrectionView> = entryCorrectionFields.extend({
+  developmentId: z.string(),
 });
 
 const storyViewFields = {
