@@ -28,6 +28,7 @@ import { PostgresTokens } from './adapters/postgres/postgres-tokens.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
+import type { RecordedEvent } from './domain/event-types.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'storyline' } });
@@ -44,6 +45,8 @@ export interface Storyline {
   readonly metrics: StorylineMetrics;
   /** Where the data lives, for people: "embedded PostgreSQL in …" or the server's host. */
   readonly databaseLabel: string;
+  /** Hears the events of each append this process commits, before the appenders are answered. */
+  onCommit(listener: (events: readonly RecordedEvent[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -81,9 +84,15 @@ export async function openStoryline(
     throw error;
   }
 
-  const log = new PostgresEventLog(connection.db);
+  const log = new PostgresEventLog(connection.db, connection.pool);
   const metrics = new StorylineMetrics();
-  const appender = new Appender(log, { onBatch: (batch) => metrics.observeBatch(batch) });
+  const commitListeners = new Set<(events: readonly RecordedEvent[]) => void>();
+  const appender = new Appender(log, {
+    onBatch: (batch) => metrics.observeBatch(batch),
+    onCommit: (events) => {
+      for (const listener of commitListeners) listener(events);
+    },
+  });
   const reader = new PostgresReader(connection.db);
   return {
     connection,
@@ -94,6 +103,10 @@ export async function openStoryline(
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
     databaseLabel,
+    onCommit(listener) {
+      commitListeners.add(listener);
+      return () => commitListeners.delete(listener);
+    },
     async close() {
       await appender.close();
       await connection.close();

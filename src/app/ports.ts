@@ -15,14 +15,40 @@ export const entryKey = (storyId: string, developmentId: string): string =>
   `${storyId}\u0000${developmentId}`;
 
 /**
+ * What an append batch was decided from. The log writes the batch only if all of it still holds
+ * when the append lock is held; otherwise the decision may rest on stale state and is redone.
+ */
+export interface AppendExpectations {
+  /** The last position in the log; the batch's positions follow it. */
+  readonly head: number;
+  /** The recordedAt of every event written: never before the latest one in the log. */
+  readonly recordedAt: string;
+  /** Each story the batch read, at the version it read (0: not opened). */
+  readonly storyVersions: ReadonlyMap<string, number>;
+  /** Development entries the batch took as not reported. */
+  readonly absentEntries: readonly { readonly storyId: string; readonly developmentId: string }[];
+  /** Event ids the batch took as new to the log. */
+  readonly eventIds: readonly string[];
+}
+
+export type AppendAttempt =
+  | { readonly written: true }
+  | {
+      readonly written: false;
+      /** The log's head and latest recorded time, for the next attempt. */
+      readonly head: number;
+      readonly lastRecordedAt: string | null;
+    };
+
+/**
  * One transaction that holds the log's append lock: nothing else appends until it ends, so the
  * positions it allocates after `head` become visible in order.
  */
 export interface LogTransaction {
-  /** The database clock read once the lock was held: the recordedAt of every event written. */
-  readonly recordedAt: string;
   /** The last position in the log when the lock was taken. */
   readonly head: number;
+  /** The latest recordedAt in the log (never earlier than the stored one), null when empty. */
+  readonly lastRecordedAt: string | null;
   findEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RecordedEvent>>;
   loadStories(storyIds: readonly string[]): Promise<ReadonlyMap<string, StoryView>>;
   /** Keyed by `entryKey(storyId, developmentId)`. */
@@ -38,6 +64,11 @@ export interface LogTransaction {
 }
 
 export interface EventLog {
+  /**
+   * Writes `changes` in one round trip, under the append lock, if `expected` still holds; writes
+   * nothing and says so otherwise.
+   */
+  appendIfCurrent(expected: AppendExpectations, changes: LogChanges): Promise<AppendAttempt>;
   /** Runs `work` in a transaction holding the append lock; commits if it resolves. */
   withAppendLock<T>(work: (tx: LogTransaction) => Promise<T>): Promise<T>;
 }

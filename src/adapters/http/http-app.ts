@@ -8,7 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { AppendRequest, AppendResult } from '../../app/append-batch.ts';
+import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import type { TokenStore } from '../../app/ports.ts';
 import type { StoryQueries } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';

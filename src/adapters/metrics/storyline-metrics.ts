@@ -13,7 +13,7 @@ import {
   collectDefaultMetrics,
   type LabelValues,
 } from 'prom-client';
-import type { AppendRequest, AppendResult } from '../../app/append-batch.ts';
+import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import type { BatchSize } from '../../app/appender.ts';
 import type { FeedEntry, LiveFeed } from '../../app/live-feed.ts';
 import type { LiveCloseReason } from '../../app/live-session.ts';

@@ -9,51 +9,140 @@
  * integer is a safe cursor for every reader, in every process.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { LogChanges, LogTransaction, EventLog } from '../../app/ports.ts';
+import type pg from 'pg';
+import type {
+  AppendAttempt,
+  AppendExpectations,
+  EventLog,
+  LogChanges,
+  LogTransaction,
+} from '../../app/ports.ts';
 import { entryKey } from '../../app/ports.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
 import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
 import type { Database } from './database.ts';
-import { chunks, eventFromRow, rowFromEvent } from './event-rows.ts';
+import { rethrowUnavailable } from './database-errors.ts';
+import { eventFromRow } from './event-rows.ts';
 
 /** The advisory lock every append takes (an arbitrary constant: "STOR"). */
 const appendLockKey = 0x53544f52;
 /** The channel woken after each append commit; the payload is the last position written. */
 export const eventsChannel = 'storyline_events';
 
+/** Prepared once per connection: the batch's one round trip (migrations/0003). */
+const appendStatement = {
+  name: 'storyline_append',
+  text: 'select written, head, last_recorded_at from storyline_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+};
+
+interface AppendRow {
+  written: boolean;
+  head: number;
+  last_recorded_at: Date | null;
+}
+
 export class PostgresEventLog implements EventLog {
   readonly #db: Kysely<Database>;
+  readonly #pool: pg.Pool;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, pool: pg.Pool) {
     this.#db = db;
+    this.#pool = pool;
+  }
+
+  async appendIfCurrent(expected: AppendExpectations, changes: LogChanges): Promise<AppendAttempt> {
+    const result = await this.#pool
+      .query<AppendRow>({ ...appendStatement, values: appendParameters(expected, changes) })
+      .catch(rethrowUnavailable);
+    return attemptOf(result.rows[0]);
   }
 
   withAppendLock<T>(work: (tx: LogTransaction) => Promise<T>): Promise<T> {
     return this.#db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${appendLockKey})`.execute(trx);
-      // A fresh statement after the lock, so its snapshot holds every earlier commit. The clock
-      // never runs behind the last recorded event, so recordedAt grows with position and
-      // "as of a time" is always a prefix of the log.
-      const { rows } = await sql<{ head: number; now: Date }>`
-        select coalesce((select max(position) from events), 0)::int8 as head,
-               greatest(clock_timestamp(), (select max(recorded_at) from events)) as now
+      // A fresh statement after the lock, so its snapshot holds every earlier commit. The
+      // latest recorded time is rounded up to whole milliseconds (what a JavaScript time holds),
+      // so a time chosen from it never sorts before it.
+      const { rows } = await sql<{ head: number | null; last: Date | null }>`
+        select position as head,
+               date_trunc('milliseconds', recorded_at)
+                 + case when recorded_at = date_trunc('milliseconds', recorded_at)
+                        then interval '0' else interval '1 millisecond' end as last
+          from events order by position desc limit 1
       `.execute(trx);
       const row = rows[0];
-      if (row === undefined) throw new Error('the head query returned no row');
-      return work(new PostgresLogTransaction(trx, row.head, row.now.toISOString()));
+      return work(
+        new PostgresLogTransaction(trx, row?.head ?? 0, row?.last?.toISOString() ?? null),
+      );
     });
   }
+}
+
+/** The batch as the stored function's parameters: one JSON document per table. */
+function appendParameters(expected: AppendExpectations, changes: LogChanges): unknown[] {
+  return [
+    expected.head,
+    expected.recordedAt,
+    [...expected.storyVersions.keys()],
+    [...expected.storyVersions.values()],
+    expected.absentEntries.map((entry) => entry.storyId),
+    expected.absentEntries.map((entry) => entry.developmentId),
+    expected.eventIds,
+    JSON.stringify(
+      changes.events.map((event) => ({
+        position: event.position,
+        story_id: event.storyId,
+        version: event.version,
+        id: event.id,
+        type: event.type,
+        schema_version: event.schemaVersion,
+        data: event.data,
+        metadata: event.metadata,
+        occurred_at: event.occurredAt,
+      })),
+    ),
+    JSON.stringify(
+      changes.stories.map((story) => ({
+        story_id: story.storyId,
+        version: story.version,
+        position: story.position,
+        title: story.title,
+        status: story.status,
+        updated_at: story.lastUpdateAt,
+        view: story,
+      })),
+    ),
+    JSON.stringify(
+      changes.entries.map(({ storyId, entry }) => ({
+        story_id: storyId,
+        development_id: entry.developmentId,
+        occurred_at: entry.occurredAt,
+        reported_position: entry.reportedPosition,
+        entry,
+      })),
+    ),
+  ];
+}
+
+function attemptOf(row: AppendRow | undefined): AppendAttempt {
+  if (row === undefined) throw new Error('storyline_append returned no row');
+  if (row.written) return { written: true };
+  return {
+    written: false,
+    head: row.head,
+    lastRecordedAt: row.last_recorded_at?.toISOString() ?? null,
+  };
 }
 
 class PostgresLogTransaction implements LogTransaction {
   readonly #trx: Transaction<Database>;
   readonly head: number;
-  readonly recordedAt: string;
+  readonly lastRecordedAt: string | null;
 
-  constructor(trx: Transaction<Database>, head: number, recordedAt: string) {
+  constructor(trx: Transaction<Database>, head: number, lastRecordedAt: string | null) {
     this.#trx = trx;
     this.head = head;
-    this.recordedAt = recordedAt;
+    this.lastRecordedAt = lastRecordedAt;
   }
 
   async findEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RecordedEvent>> {
@@ -100,50 +189,23 @@ class PostgresLogTransaction implements LogTransaction {
   }
 
   async write(changes: LogChanges): Promise<void> {
-    for (const part of chunks(changes.events, 1000)) {
-      await this.#trx.insertInto('events').values(part.map(rowFromEvent)).execute();
-    }
-    for (const story of changes.stories) {
-      const row = {
-        story_id: story.storyId,
-        version: story.version,
-        position: story.position,
-        title: story.title,
-        status: story.status,
-        updated_at: story.lastUpdateAt,
-        view: JSON.stringify(story),
-      };
-      await this.#trx
-        .insertInto('stories')
-        .values(row)
-        .onConflict((oc) => oc.column('story_id').doUpdateSet(row))
-        .execute();
-    }
-    for (const part of chunks(changes.entries, 1000)) {
-      await this.#trx
-        .insertInto('timeline_entries')
-        .values(
-          part.map(({ storyId, entry }) => ({
-            story_id: storyId,
-            development_id: entry.developmentId,
-            occurred_at: entry.occurredAt,
-            reported_position: entry.reportedPosition,
-            entry: JSON.stringify(entry),
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['story_id', 'development_id']).doUpdateSet((eb) => ({
-            occurred_at: eb.ref('excluded.occurred_at'),
-            entry: eb.ref('excluded.entry'),
-          })),
-        )
-        .execute();
-    }
-    const last = changes.events.at(-1);
-    if (last !== undefined) {
-      // Delivered at commit, and only if the transaction commits.
-      await sql`select pg_notify(${eventsChannel}, ${String(last.position)})`.execute(this.#trx);
-    }
+    // Under the lock already, so the checks hold by construction; the stored function is the
+    // one place rows are written.
+    const recordedAt = changes.events[0]?.recordedAt ?? 'infinity';
+    const expected = {
+      head: this.head,
+      recordedAt,
+      storyVersions: new Map(),
+      absentEntries: [],
+      eventIds: [],
+    };
+    const parameters = appendParameters(expected, changes);
+    const { rows } = await sql<AppendRow>`
+      select written, head, last_recorded_at
+        from storyline_append(${sql.join(parameters.map((value) => sql`${value}`))})
+    `.execute(this.#trx);
+    const attempt = attemptOf(rows[0]);
+    if (!attempt.written) throw new Error('the append lock did not hold the log still');
   }
 
   async storyIds(): Promise<readonly string[]> {

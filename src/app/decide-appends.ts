@@ -1,16 +1,23 @@
 /**
- * Decides and writes one batch of append requests inside a transaction holding the append lock.
+ * The decision step of an append batch, in the style of a decider: given the state the batch
+ * reads and the requests, it returns each request's outcome and the events, views and timeline
+ * entries to write. It is pure (no I/O, no clock, no randomness): the caller supplies the log's
+ * head and the recorded time, and whichever storage it runs on only loads state and writes the
+ * result.
+ *
  * Each request is all-or-nothing: a broken rule, version conflict or duplicate rejects that
  * request alone, and the others in the batch still commit.
  */
-import { randomUUID } from 'node:crypto';
 import { StorylineError } from '../domain/errors.ts';
 import { currentSchemaVersion, type NewEvent, type RecordedEvent } from '../domain/event-types.ts';
 import { developmentIdOf, evolve } from '../domain/story-fold.ts';
 import { checkRules } from '../domain/story-rules.ts';
 import type { StoryView, TimelineEntry } from '../domain/story-view.ts';
-import { entryKey, type LogTransaction } from './ports.ts';
+import type { LogChanges } from './ports.ts';
 import { sameJson } from './same-json.ts';
+
+/** An event as queued: its id is fixed before it waits, so a retry can never mint a new one. */
+export type IdentifiedEvent = NewEvent & { readonly id: string };
 
 export interface AppendRequest {
   readonly storyId: string;
@@ -22,6 +29,11 @@ export interface AppendRequest {
   readonly requestId?: string;
 }
 
+/** A request as queued, every event with its id. */
+export type IdentifiedRequest = Omit<AppendRequest, 'events'> & {
+  readonly events: readonly IdentifiedEvent[];
+};
+
 export interface AppendResult {
   readonly storyId: string;
   readonly version: number;
@@ -32,47 +44,65 @@ export interface AppendResult {
 
 export type AppendOutcome = AppendResult | StorylineError;
 
-type WithId = NewEvent & { readonly id: string };
+/** What a batch reads: every lookup the decision makes goes through here. */
+export interface DecisionState {
+  story(storyId: string): StoryView | null;
+  /** The development's entry, or null when the story has no such development. */
+  entry(storyId: string, developmentId: string): TimelineEntry | null;
+  /** An event already in the log with this id. */
+  knownEvent(id: string): RecordedEvent | undefined;
+}
 
-export async function appendBatch(
-  tx: LogTransaction,
-  requests: readonly AppendRequest[],
-): Promise<AppendOutcome[]> {
-  const withIds = requests.map((request) => ({
-    ...request,
-    events: request.events.map((event): WithId => ({ ...event, id: event.id ?? randomUUID() })),
-  }));
+export interface Decision {
+  readonly outcomes: readonly AppendOutcome[];
+  readonly changes: LogChanges;
+}
 
-  // Everything the batch can touch, loaded in three queries up front.
-  const [known, storedStories, storedEntries] = await Promise.all([
-    tx.findEvents(withIds.flatMap((request) => request.events.map((event) => event.id))),
-    tx.loadStories([...new Set(withIds.map((request) => request.storyId))]),
-    tx.loadEntries(
-      withIds.flatMap((request) =>
-        request.events.flatMap((event) => {
-          const developmentId = developmentIdOf(event);
-          return developmentId === null ? [] : [{ storyId: request.storyId, developmentId }];
-        }),
-      ),
-    ),
-  ]);
+/** What a batch needs loaded to be decided: its stories, the entries it names, its event ids. */
+export interface BatchNeeds {
+  readonly storyIds: readonly string[];
+  readonly entries: readonly { readonly storyId: string; readonly developmentId: string }[];
+  readonly eventIds: readonly string[];
+}
 
-  const stories = new Map<string, StoryView>(storedStories);
-  const entries = new Map<string, TimelineEntry>(storedEntries);
+export function needsOf(requests: readonly IdentifiedRequest[]): BatchNeeds {
+  const storyIds = new Set<string>();
+  const entries: { storyId: string; developmentId: string }[] = [];
+  const eventIds: string[] = [];
+  for (const request of requests) {
+    storyIds.add(request.storyId);
+    for (const event of request.events) {
+      eventIds.push(event.id);
+      const developmentId = developmentIdOf(event);
+      if (developmentId !== null) entries.push({ storyId: request.storyId, developmentId });
+    }
+  }
+  return { storyIds: [...storyIds], entries, eventIds };
+}
+
+export function decideAppends(
+  state: DecisionState,
+  requests: readonly IdentifiedRequest[],
+  at: { readonly head: number; readonly recordedAt: string },
+): Decision {
+  // The batch's own writes shadow the loaded state for the requests after them.
+  const stories = new Map<string, StoryView>();
+  const entries = new Map<string, Map<string, TimelineEntry>>();
   const written = new Map<string, RecordedEvent>();
   const events: RecordedEvent[] = [];
-  const touchedStories = new Set<string>();
-  const touchedEntries = new Map<string, { storyId: string; entry: TimelineEntry }>();
-  let head = tx.head;
+  let head = at.head;
 
-  const outcomes = withIds.map((request): AppendOutcome => {
+  const storyOf = (storyId: string) => stories.get(storyId) ?? state.story(storyId);
+  const entryOf = (storyId: string, developmentId: string) =>
+    entries.get(storyId)?.get(developmentId) ?? state.entry(storyId, developmentId);
+  const lookup = (id: string) => written.get(id) ?? state.knownEvent(id);
+
+  const outcomes = requests.map((request): AppendOutcome => {
     const { storyId } = request;
-    const lookup = (id: string) => written.get(id) ?? known.get(id);
-
-    const duplicate = replayOf(request.storyId, request.events, lookup);
+    const duplicate = replayOf(storyId, request.events, lookup);
     if (duplicate !== null) return duplicate;
 
-    const before = stories.get(storyId) ?? null;
+    const before = storyOf(storyId);
     const currentVersion = before?.version ?? 0;
     if (request.expectedVersion !== undefined && request.expectedVersion !== currentVersion) {
       return new StorylineError(
@@ -88,8 +118,10 @@ export async function appendBatch(
     const recorded: RecordedEvent[] = [];
     for (const [index, event] of request.events.entries()) {
       const developmentId = developmentIdOf(event);
-      const key = developmentId === null ? null : entryKey(storyId, developmentId);
-      const entry = key === null ? null : (scratch.get(key) ?? entries.get(key) ?? null);
+      const entry =
+        developmentId === null
+          ? null
+          : (scratch.get(developmentId) ?? entryOf(storyId, developmentId));
       const broken = checkRules(storyId, story, entry, event);
       if (broken !== null) {
         return new StorylineError(broken.code, `events[${index}]: ${broken.message}`, {
@@ -111,22 +143,23 @@ export async function appendBatch(
           author: request.author,
           ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
         },
-        occurredAt: event.occurredAt ?? tx.recordedAt,
-        recordedAt: tx.recordedAt,
+        occurredAt: event.occurredAt ?? at.recordedAt,
+        recordedAt: at.recordedAt,
       } as RecordedEvent;
       const step = evolve(story, entry, next);
       story = step.story;
-      if (key !== null && step.entry !== null) scratch.set(key, step.entry);
+      if (step.entry !== null) scratch.set(step.entry.developmentId, step.entry);
       recorded.push(next);
     }
 
     if (story === null) throw new Error('unreachable: a non-empty append leaves a story');
     stories.set(storyId, story);
-    touchedStories.add(storyId);
-    for (const [key, entry] of scratch) {
-      entries.set(key, entry);
-      touchedEntries.set(key, { storyId, entry });
+    let storyEntries = entries.get(storyId);
+    if (storyEntries === undefined) {
+      storyEntries = new Map();
+      entries.set(storyId, storyEntries);
     }
+    for (const [developmentId, entry] of scratch) storyEntries.set(developmentId, entry);
     for (const event of recorded) written.set(event.id, event);
     events.push(...recorded);
     head += recorded.length;
@@ -138,14 +171,16 @@ export async function appendBatch(
     };
   });
 
-  if (events.length > 0) {
-    await tx.write({
+  return {
+    outcomes,
+    changes: {
       events,
-      stories: [...touchedStories].map((storyId) => stories.get(storyId) as StoryView),
-      entries: [...touchedEntries.values()],
-    });
-  }
-  return outcomes;
+      stories: [...stories.values()],
+      entries: [...entries].flatMap(([storyId, byId]) =>
+        [...byId.values()].map((entry) => ({ storyId, entry })),
+      ),
+    },
+  };
 }
 
 /**
@@ -156,7 +191,7 @@ export async function appendBatch(
  */
 function replayOf(
   storyId: string,
-  events: readonly WithId[],
+  events: readonly IdentifiedEvent[],
   lookup: (id: string) => RecordedEvent | undefined,
 ): AppendOutcome | null {
   const found = events.map((event) => ({ event, stored: lookup(event.id) }));
