@@ -24,7 +24,7 @@ import { migrateToLatest } from './adapters/postgres/migrate.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
-import { PostgresTokens } from './adapters/postgres/postgres-tokens.ts';
+import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
@@ -149,7 +149,11 @@ export async function startHttpServer(
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
   const feed = new LiveFeed(
     storyline.reader,
-    new PostgresListener(storyline.connection.connectionString, onError),
+    new PostgresListener(
+      storyline.connection.connectionString,
+      onError,
+      new Map([[tokensChannel, () => storyline.tokens.forgetCached()]]),
+    ),
     { tailSize: config.live.tailSize, pollIntervalMs: config.live.pollIntervalMs, onError },
   );
   await feed.start();

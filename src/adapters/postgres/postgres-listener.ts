@@ -1,8 +1,9 @@
 /**
- * LISTEN on one dedicated connection, used only as a wake-up for the live feed. When the
- * connection drops (a restart, pg_terminate_backend, a network cut) it reconnects with backoff
- * and wakes the feed once more, since notifications sent meanwhile are gone: the feed reads the
- * log by position, so nothing is lost, only delayed.
+ * LISTEN on one dedicated connection, used only as a wake-up: for the live feed, and for any
+ * other channel given (token revocations). When the connection drops (a restart,
+ * pg_terminate_backend, a network cut) it reconnects with backoff and calls every wake-up once
+ * more, since notifications sent meanwhile are gone: the feed reads the log by position, so
+ * nothing is lost, only delayed.
  */
 import pg from 'pg';
 import type { ChangeSignal } from '../../app/live-feed.ts';
@@ -13,15 +14,22 @@ export const listenerApplicationName = 'storyline-listen';
 export class PostgresListener implements ChangeSignal {
   readonly #connectionString: string;
   readonly #onError: (error: unknown) => void;
+  readonly #channels: ReadonlyMap<string, () => void>;
   #client: pg.Client | null = null;
   #onChange: () => void = () => undefined;
   #closed = false;
   #retryMs = 100;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(connectionString: string, onError: (error: unknown) => void = () => undefined) {
+  /** @param channels other channels to LISTEN on, each with what to call when it fires */
+  constructor(
+    connectionString: string,
+    onError: (error: unknown) => void = () => undefined,
+    channels: ReadonlyMap<string, () => void> = new Map(),
+  ) {
     this.#connectionString = connectionString;
     this.#onError = onError;
+    this.#channels = channels;
   }
 
   start(onChange: () => void): void {
@@ -53,14 +61,21 @@ export class PostgresListener implements ChangeSignal {
     };
     client.on('error', lost);
     client.on('end', () => lost());
-    client.on('notification', () => this.#onChange());
+    client.on('notification', (message) => {
+      const other = this.#channels.get(message.channel);
+      if (other === undefined) this.#onChange();
+      else other();
+    });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${eventsChannel}`);
+      for (const channel of [eventsChannel, ...this.#channels.keys()]) {
+        await client.query(`LISTEN ${channel}`);
+      }
       this.#retryMs = 100;
-      // Whatever was committed while we were not listening.
+      // Whatever was committed or sent while we were not listening.
       this.#onChange();
+      for (const other of this.#channels.values()) other();
     } catch (error) {
       lost(error);
     }
