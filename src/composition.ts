@@ -8,6 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
 import { LiveFeed } from './app/live-feed.ts';
+import { rebuildViews } from './app/rebuild-views.ts';
 import type { LiveCloseReason } from './app/live-session.ts';
 import { LiveSessions } from './app/live-sessions.ts';
 import { importEvents, type ImportReport } from './app/import-events.ts';
@@ -20,7 +21,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedServer,
 } from './adapters/postgres/embedded-postgres.ts';
-import { migrateToLatest } from './adapters/postgres/migrate.ts';
+import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -78,6 +79,10 @@ export async function openStoryline(
     });
     const applied = await migrateToLatest(connection.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
+    if (applied.some((name) => viewsRebuiltBy.has(name))) {
+      const rebuilt = await rebuildViews(new PostgresEventLog(connection.db, connection.pool));
+      logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
+    }
   } catch (error) {
     await connection.close();
     await embedded?.close();

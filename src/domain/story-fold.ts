@@ -79,7 +79,6 @@ export function evolve(
       keyEvents: [],
       actors: [],
       claims: [],
-      corrections: [],
     };
     return { story: opened, entry: null };
   }
@@ -152,18 +151,6 @@ export function evolve(
       let next: StoryView = {
         ...base,
         counts: { ...base.counts, corrections: base.counts.corrections + 1 },
-        corrections: [
-          ...base.corrections,
-          {
-            developmentId: current.developmentId,
-            severity: event.data.severity,
-            note: event.data.note,
-            changes,
-            previous,
-            correctedAt: event.recordedAt,
-            position: event.position,
-          },
-        ],
       };
       next = withActors(next, corrected, current.actors);
       next = syncRefs(next, corrected);
@@ -359,7 +346,7 @@ function syncRefs(story: StoryView, entry: TimelineEntry): StoryView {
     ...refOf(entry),
     claimedBy: entry.actors.map((actor) => actor.name),
     retracted: !live,
-    disputes: entry.disputes,
+    disputeCount: entry.disputes.length,
   };
   const index = story.claims.findIndex((known) => known.developmentId === id);
   let claims = story.claims;

@@ -35,7 +35,8 @@ export interface DisputeView {
 export interface ClaimView extends DevelopmentRef {
   readonly claimedBy: readonly string[];
   readonly retracted: boolean;
-  readonly disputes: readonly DisputeView[];
+  /** How many disputes it has; they are on its timeline entry. */
+  readonly disputeCount: number;
 }
 
 export interface CorrectionView {
@@ -58,7 +59,12 @@ export interface StoryCounts {
   readonly keyEvents: number;
 }
 
-/** The story as it stands: everything but the timeline, which is stored row by row. */
+/**
+ * The story as it stands: everything but the timeline, which is stored row by row. Its size does
+ * not grow with corrections or disputes: those live on the timeline entries they change (the
+ * corrections log is derived from them, see corrections-log.ts), so appending to a long story
+ * rewrites a small view.
+ */
 export interface StoryView {
   readonly storyId: string;
   readonly version: number;
@@ -82,8 +88,6 @@ export interface StoryView {
   readonly actors: readonly ActorView[];
   /** Claims and anything disputed, in the order they were reported. */
   readonly claims: readonly ClaimView[];
-  /** The corrections log, oldest first. */
-  readonly corrections: readonly CorrectionView[];
 }
 
 export interface EntryCorrection {

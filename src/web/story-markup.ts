@@ -5,6 +5,7 @@
  *
  * Everything from the log goes through `html`, which escapes it.
  */
+import { correctionsLog } from '../domain/corrections-log.ts';
 import type { Source, StoryStatus } from '../domain/event-types.ts';
 import type {
   DisputeView,
@@ -128,11 +129,12 @@ export function renderKeyEvents(story: StoryView): Html {
 
 /** The corrections log, newest first, each linked to the entry it corrected. */
 export function renderCorrectionsLog({ story, timeline }: StoryProjection): Html {
-  if (story.corrections.length === 0) return html``;
+  const corrections = correctionsLog(timeline);
+  if (corrections.length === 0) return html``;
   const headlines = new Map(timeline.map((entry) => [entry.developmentId, entry.headline]));
   return html`<h2 id="corrections-heading">Corrections</h2>
     <ol class="corrections-list">
-      ${[...story.corrections].reverse().map(
+      ${corrections.reverse().map(
         (correction) =>
           html`<li data-position="${correction.position}">
             <a href="#${entryAnchor(correction.developmentId)}"

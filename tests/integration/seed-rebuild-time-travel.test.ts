@@ -68,9 +68,9 @@ describe('the seed story', () => {
     expect(body).toMatchObject({ storyId, status: 'live', timeZone: 'Europe/Moscow' });
     expect(body.counts.developments).toBeGreaterThanOrEqual(20);
     expect(body.keyEvents.length).toBeGreaterThan(0);
-    expect(body.corrections.length).toBeGreaterThan(0);
+    expect(body.counts.corrections).toBeGreaterThan(0);
     expect(body.keyPoints.length).toBeGreaterThan(0);
-    expect(body.claims.some((claim: { disputes: unknown[] }) => claim.disputes.length > 0)).toBe(
+    expect(body.claims.some((claim: { disputeCount: number }) => claim.disputeCount > 0)).toBe(
       true,
     );
   });

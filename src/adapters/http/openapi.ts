@@ -198,7 +198,7 @@ const operations: readonly Operation[] = [
     tag: 'read',
     summary: 'The story as it stands',
     description:
-      'Summary, key events, pinned entry, actors and their latest statements, claims with their disputes, the corrections log. The ETag is `"p<position>"`; send it back as `If-None-Match` to get 304 while nothing changed.',
+      'Summary, key events, pinned entry, actors and their latest statements, claims (their disputes are on their timeline entries), counts. Its size does not grow with corrections or disputes: the corrections log is at `/corrections`. The ETag is `"p<position>"`; send it back as `If-None-Match` to get 304 while nothing changed.',
     parameters: [
       storyIdParameter,
       {

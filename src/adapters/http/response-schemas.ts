@@ -70,7 +70,7 @@ const claimViewSchema: z.ZodType<ClaimView> = z.object({
   occurredAt: instant,
   claimedBy: z.array(z.string()),
   retracted: z.boolean(),
-  disputes: z.array(disputeViewSchema),
+  disputeCount: count.describe('its disputes are on its timeline entry'),
 });
 
 const severity = developmentCorrectedData.shape.severity;
@@ -91,7 +91,7 @@ const entryCorrectionFields = z.object({
 const entryCorrectionSchema: z.ZodType<EntryCorrection> = entryCorrectionFields;
 
 /** The story's corrections log: an entry's correction, naming the development. */
-const correctionViewSchema: z.ZodType<CorrectionView> = entryCorrectionFields.extend({
+export const correctionViewSchema: z.ZodType<CorrectionView> = entryCorrectionFields.extend({
   developmentId: z.string(),
 });
 
@@ -120,7 +120,6 @@ const storyViewFields = {
   keyEvents: z.array(developmentRefSchema).describe('ordered by when they happened'),
   actors: z.array(actorViewSchema).describe('ordered by first appearance'),
   claims: z.array(claimViewSchema).describe('claims and anything disputed, in reporting order'),
-  corrections: z.array(correctionViewSchema).describe('the corrections log, oldest first'),
 };
 
 export const storyViewSchema: z.ZodType<StoryView> = z.object(storyViewFields);

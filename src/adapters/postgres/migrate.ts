@@ -20,6 +20,13 @@ export async function migrateToLatest(db: AnyDatabase): Promise<readonly string[
   return (result.results ?? []).map((item) => item.migrationName);
 }
 
+/**
+ * Migrations that drop the views because their shape changed: once one has run, the caller
+ * rebuilds the views from the log with the current fold (the log is the source of truth; views
+ * are projections a migration cannot compute, since migrations never import the fold).
+ */
+export const viewsRebuiltBy: ReadonlySet<string> = new Set(['0004_bounded_story_view']);
+
 /** Whether every known migration has been applied. */
 export async function migrationsApplied(db: AnyDatabase): Promise<boolean> {
   const known = await new Migrator({ db, provider }).getMigrations();
