@@ -58,6 +58,12 @@ export interface LiveTransport {
   /** Sends a snapshot frame (encoded once for every subscriber). */
   sendSnapshot(snapshot: StorySnapshot): void;
   sendMessage(message: LiveMessage, written?: () => void): void;
+  /**
+   * Between `cork()` and `uncork()` frames are collected and written together (one system call
+   * for a page or a batch instead of one per frame), as Node's Writable does.
+   */
+  cork(): void;
+  uncork(): void;
   /** Bytes handed to the transport and not yet written to the network. */
   readonly bufferedBytes: number;
   readonly isOpen: boolean;
@@ -119,6 +125,8 @@ export class LiveSession {
    */
   #floors = new Map<string, number>();
   #defaultFloor = 0;
+  /** While a batch is corked: the bytes that were unsent when it (or its last write) began. */
+  #corkedAt: number | null = null;
   /** Bumped by every subscribe, unsubscribe and close, so a stale catch-up stops. */
   #generation = 0;
   #replayGeneration = 0;
@@ -232,14 +240,38 @@ export class LiveSession {
     const position = entry.position;
     if (position <= this.#cursor) return;
     if (this.#wants(entry.storyId) && !this.#coveredBySnapshot(entry)) {
-      if (this.#transport.bufferedBytes > this.#maxBuffered) {
+      const transport = this.#transport;
+      // Corked, what the client has not read is what was unsent when the batch began.
+      const unsent = this.#corkedAt ?? transport.bufferedBytes;
+      if (unsent > this.#maxBuffered) {
         // Not `position`: the feed's head is already past this entry.
         this.#end('slow_consumer', this.#cursor);
         return;
       }
-      this.#transport.sendEvent(entry);
+      transport.sendEvent(entry);
+      if (this.#corkedAt !== null && transport.bufferedBytes - this.#corkedAt > corkedBytes) {
+        transport.uncork();
+        transport.cork();
+        this.#corkedAt = transport.bufferedBytes;
+      }
     }
     this.#cursor = position;
+  }
+
+  /**
+   * A batch of the feed's entries, some of them this session's: written together (a write for
+   * every `corkedBytes` instead of one per frame).
+   */
+  onEntries(entries: readonly FeedEntry[]): void {
+    if (this.#state !== 'live') return;
+    this.#transport.cork();
+    this.#corkedAt = this.#transport.bufferedBytes;
+    try {
+      for (const entry of entries) this.onEntry(entry);
+    } finally {
+      this.#corkedAt = null;
+      this.#transport.uncork();
+    }
   }
 
   /**
@@ -370,7 +402,9 @@ export class LiveSession {
         const reached = fromMemory.at(-1)?.position ?? position;
         if (reached >= this.#feed.head) {
           // The hand-over: the rest from memory and the switch to live, in one synchronous step.
+          this.#transport.cork();
           for (const entry of fromMemory) this.#deliverCatchUp(entry);
+          this.#transport.uncork();
           this.#goLive(Math.max(reached, this.#feed.head));
           return;
         }
@@ -415,12 +449,15 @@ export class LiveSession {
     for (const entry of entries) if (this.#advanceFloor(entry)) sending.push(entry);
     const last = sending.length - 1;
     if (last < 0) return previous;
+    this.#transport.cork();
     for (let index = 0; index < last; index += 1) {
       this.#transport.sendEvent(sending[index] as FeedEntry);
     }
-    return new Promise((resolve) => {
+    const written = new Promise<void>((resolve) => {
       this.#transport.sendEvent(sending[last] as FeedEntry, resolve);
     });
+    this.#transport.uncork();
+    return written;
   }
 
   #deliverCatchUp(entry: FeedEntry): void {
@@ -462,5 +499,8 @@ export class LiveSession {
     return this.#transport.isOpen;
   }
 }
+
+/** How much a corked batch collects before it is written out. */
+const corkedBytes = 64 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

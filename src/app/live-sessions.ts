@@ -89,13 +89,33 @@ export class LiveSessions {
     this.#followersOfAll.clear();
   }
 
-  /** Entry by entry, so every session sees its events in position order. */
+  /**
+   * One event: a loop over its story's followers. Several: each session that follows one of
+   * their stories takes the whole batch in order, in one write.
+   */
   #fanOut(entries: readonly FeedEntry[]): void {
     const everyStory = this.#followersOfAll;
-    for (const entry of entries) {
+    if (entries.length === 1) {
+      const entry = entries[0] as FeedEntry;
       const followers = this.#followersByStory.get(entry.storyId);
       if (followers !== undefined) for (const session of followers) session.onEntry(entry);
-      if (everyStory.size > 0) for (const session of everyStory) session.onEntry(entry);
+      for (const session of everyStory) session.onEntry(entry);
+      return;
     }
+    const storyIds = new Set<string>();
+    for (const entry of entries) storyIds.add(entry.storyId);
+    let visiting: ReadonlySet<LiveSession> | undefined;
+    if (storyIds.size === 1) {
+      visiting = this.#followersByStory.get((entries[0] as FeedEntry).storyId);
+    } else {
+      const union = new Set<LiveSession>();
+      for (const storyId of storyIds) {
+        for (const session of this.#followersByStory.get(storyId) ?? []) union.add(session);
+      }
+      visiting = union;
+    }
+    // A session follows either some stories or every story, never both.
+    if (visiting !== undefined) for (const session of visiting) session.onEntries(entries);
+    for (const session of everyStory) session.onEntries(entries);
   }
 }

@@ -91,6 +91,12 @@ export async function serveStoryStream(
       if (text !== null) response.write(text, written);
       else written?.();
     },
+    cork: () => {
+      response.cork();
+    },
+    uncork: () => {
+      response.uncork();
+    },
     get bufferedBytes() {
       return response.writableLength;
     },

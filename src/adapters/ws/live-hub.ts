@@ -127,11 +127,12 @@ export class LiveHub {
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#connected(ws, initial);
+      this.#connected(ws, socket, initial);
     });
   }
 
-  #connected(socket: WebSocket, initial: SubscribeCommand | null): void {
+  /** `stream`: the connection under the WebSocket (the upgrade's), to batch frames in a write. */
+  #connected(socket: WebSocket, stream: Duplex, initial: SubscribeCommand | null): void {
     const transport: LiveTransport = {
       // The same Buffer for every subscriber: ws frames it without copying or re-encoding.
       sendEvent: (entry, written) => {
@@ -142,6 +143,12 @@ export class LiveHub {
       },
       sendMessage: (message, written) => {
         socket.send(JSON.stringify(message), written);
+      },
+      cork: () => {
+        stream.cork();
+      },
+      uncork: () => {
+        stream.uncork();
       },
       get bufferedBytes() {
         return socket.bufferedAmount;
