@@ -162,7 +162,7 @@ export async function startHttpServer(
     { tailSize: config.live.tailSize, pollIntervalMs: config.live.pollIntervalMs, onError },
   );
   await feed.start();
-  const sessions = new LiveSessions(feed);
+  const sessions = new LiveSessions(feed, storyline.reader);
   const { metrics } = storyline;
   metrics.collectProcessMetrics();
   const sessionOptions = {
@@ -180,7 +180,7 @@ export async function startHttpServer(
     metrics,
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const hub = new LiveHub(server, feed, storyline.reader, sessions, logger, {
+  const hub = new LiveHub(server, sessions, logger, {
     ...sessionOptions,
     maxConnections: config.live.maxConnections,
     maxFrameBytes: config.live.maxFrameBytes,

@@ -8,14 +8,18 @@
  *      the session live, so no feed delivery can fall between them;
  *   3. live: each event the feed reads is sent if it is past the session's cursor.
  * The cursor (every event of the subscribed stories up to it has been sent) makes each step
- * idempotent: nothing is sent twice and nothing is skipped. A client that cannot keep up is
- * closed with the cursor to resume from, instead of buffering without bound.
+ * idempotent: nothing is sent twice and nothing is skipped. Per-story floors do the same for
+ * snapshots, which may be ahead of the cursor: a story's events at or below its snapshot's
+ * position are never sent, in catch-up or live. A client that cannot keep up is closed with the
+ * cursor to resume from, instead of buffering without bound.
  */
 import { StorylineError } from '../domain/errors.ts';
 import type { RecordedEvent } from '../domain/event-types.ts';
 import type { StoryProjection } from '../domain/story-view.ts';
 import { FeedEntry, type LiveFeed } from './live-feed.ts';
-import type { LogReader } from './ports.ts';
+import type { LiveSessions } from './live-sessions.ts';
+import type { SnapshotCache, StorySnapshot } from './live-snapshots.ts';
+import type { EventPage, LogReader } from './ports.ts';
 
 export type LiveMessage =
   | {
@@ -46,8 +50,20 @@ export type LiveMessage =
 export type LiveCloseReason = 'slow_consumer' | 'going_away';
 
 export interface LiveTransport {
-  sendEvent(entry: FeedEntry): void;
-  sendMessage(message: LiveMessage): void;
+  /**
+   * Sends an event frame (the entry's bytes, encoded once for every subscriber). `written`, if
+   * given, is called once the frame has been written out to the network, or could not be.
+   */
+  sendEvent(entry: FeedEntry, written?: () => void): void;
+  /** Sends a snapshot frame (encoded once for every subscriber). */
+  sendSnapshot(snapshot: StorySnapshot): void;
+  sendMessage(message: LiveMessage, written?: () => void): void;
+  /**
+   * Between `cork()` and `uncork()` frames are collected and written together (one system call
+   * for a page or a batch instead of one per frame), as Node's Writable does.
+   */
+  cork(): void;
+  uncork(): void;
   /** Bytes handed to the transport and not yet written to the network. */
   readonly bufferedBytes: number;
   readonly isOpen: boolean;
@@ -86,8 +102,10 @@ export interface LiveSessionOptions {
 }
 
 export class LiveSession {
+  readonly #sessions: LiveSessions;
   readonly #feed: LiveFeed;
   readonly #reader: LogReader;
+  readonly #snapshots: SnapshotCache;
   readonly #transport: LiveTransport;
   readonly #maxBuffered: number;
   readonly #maxStories: number;
@@ -100,21 +118,25 @@ export class LiveSession {
   #state: 'idle' | 'catching-up' | 'live' | 'closed' = 'idle';
   /** Every event of the subscribed stories up to here has been sent. */
   #cursor = 0;
-  /** During catch-up: per story, the position its stream already covers (snapshots). */
+  /**
+   * Per story, the position its stream already covers (the last sent or its snapshot's). During
+   * catch-up for every story streamed; once live only those ahead of the cursor (snapshots read
+   * after the feed's head), each dropped when the cursor passes it.
+   */
   #floors = new Map<string, number>();
   #defaultFloor = 0;
+  /** While a batch is corked: the bytes that were unsent when it (or its last write) began. */
+  #corkedAt: number | null = null;
   /** Bumped by every subscribe, unsubscribe and close, so a stale catch-up stops. */
   #generation = 0;
   #replayGeneration = 0;
 
-  constructor(
-    feed: LiveFeed,
-    reader: LogReader,
-    transport: LiveTransport,
-    options: LiveSessionOptions = {},
-  ) {
-    this.#feed = feed;
-    this.#reader = reader;
+  /** `sessions`: this process's live sessions, whose feed, reader and snapshots it uses. */
+  constructor(sessions: LiveSessions, transport: LiveTransport, options: LiveSessionOptions = {}) {
+    this.#sessions = sessions;
+    this.#feed = sessions.feed;
+    this.#reader = sessions.reader;
+    this.#snapshots = sessions.snapshots;
     this.#transport = transport;
     this.#maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.#maxStories = options.maxStories ?? 100;
@@ -124,28 +146,49 @@ export class LiveSession {
     this.#onEnd = options.onEnd;
   }
 
-  /** The position a client should resume after. */
+  /**
+   * The position a client should resume after. A live session has been handed every event of
+   * its stories up to the feed's head: the feed delivers synchronously, so between deliveries
+   * (the only time anyone asks) no event it has read is still on its way to a live session.
+   */
   get position(): number {
-    return this.#cursor;
+    return this.#state === 'live' ? Math.max(this.#cursor, this.#feed.head) : this.#cursor;
   }
 
   get live(): boolean {
     return this.#state === 'live';
   }
 
+  /** The stories followed, for LiveSessions' index. */
+  get stories(): ReadonlySet<string> | '*' {
+    if (this.#stories === 'all') return '*';
+    return this.#stories ?? new Set();
+  }
+
   async subscribe(command: SubscribeCommand): Promise<void> {
     const generation = ++this.#generation;
     const wasActive = this.#state === 'live' || this.#state === 'catching-up';
-    const previousCursor = this.#cursor;
+    const previousCursor = this.position;
     const added = this.#addStories(command.stories);
     this.#state = 'catching-up';
 
-    const { epoch, head } = await this.#reader.logInfo();
-    if (generation !== this.#generation) return;
-    const recovered =
-      command.after !== undefined &&
-      (command.epoch === undefined || command.epoch === epoch) &&
-      command.after <= head;
+    /*
+     * The epoch and head come from the feed, not from a query per subscriber, so a reconnect
+     * storm costs no database reads here. The feed's head may lag the database's (a
+     * notification not handled yet; a client coming from a process further ahead), so a cursor
+     * beyond it is not yet proof of a cursor beyond the log. The client saw its cursor before it
+     * connected, so a read of the log that begins now reaches it if it is real: wait for one
+     * (every such subscriber shares it) and only then call it beyond the head. Declaring
+     * recovered:false right away would be correct, but would cost each of them a snapshot.
+     */
+    const sameLog = command.epoch === undefined || command.epoch === this.#feed.epoch;
+    if (command.after !== undefined && sameLog && command.after > this.#feed.head) {
+      await this.#feed.readLog();
+      if (generation !== this.#generation) return;
+    }
+    const epoch = this.#feed.epoch;
+    const head = this.#feed.head;
+    const recovered = command.after !== undefined && sameLog && command.after <= head;
     this.#transport.sendMessage({
       type: 'subscribed',
       stories: this.#stories === 'all' ? '*' : [...(this.#stories ?? [])],
@@ -165,17 +208,11 @@ export class LiveSession {
       const storyIds =
         added === 'all' ? (await this.#reader.listStories()).map((story) => story.storyId) : added;
       if (added === 'all') this.#defaultFloor = Math.min(this.#defaultFloor, head);
-      for (const storyId of storyIds) {
-        const snapshot = await this.#reader.storySnapshot(storyId);
-        if (generation !== this.#generation) return;
-        const position = snapshot.projection?.story.position ?? snapshot.head;
-        this.#floors.set(storyId, position);
-        this.#transport.sendMessage({
-          type: 'snapshot',
-          storyId,
-          position,
-          state: snapshot.projection,
-        });
+      const snapshots = await Promise.all(storyIds.map((storyId) => this.#snapshots.get(storyId)));
+      if (generation !== this.#generation) return;
+      for (const snapshot of snapshots) {
+        this.#floors.set(snapshot.storyId, snapshot.position);
+        this.#transport.sendSnapshot(snapshot);
       }
     }
     const start = Math.min(this.#defaultFloor, ...this.#floors.values());
@@ -184,26 +221,56 @@ export class LiveSession {
 
   unsubscribe(stories: readonly string[] | '*'): void {
     if (stories === '*' || this.#stories === 'all') {
+      this.#unfollowAll();
       this.#stories = null;
     } else {
+      this.#sessions.unfollow(this, stories);
       for (const storyId of stories) this.#stories?.delete(storyId);
     }
     this.#transport.sendMessage({ type: 'unsubscribed', stories });
   }
 
-  /** Called with each batch the feed reads; sends what this subscriber has not had yet. */
-  onFeed(entries: readonly FeedEntry[]): void {
+  /**
+   * Called for each event the feed reads of a story this session follows, in position order;
+   * sends it unless the client has it already. The hot path of fan-out: no allocation, the
+   * entry's shared bytes.
+   */
+  onEntry(entry: FeedEntry): void {
     if (this.#state !== 'live') return;
-    for (const entry of entries) {
-      if (entry.position <= this.#cursor) continue;
-      if (this.#wants(entry.storyId)) {
-        if (this.#transport.bufferedBytes > this.#maxBuffered) {
-          this.#end('slow_consumer');
-          return;
-        }
-        this.#transport.sendEvent(entry);
+    const position = entry.position;
+    if (position <= this.#cursor) return;
+    if (this.#wants(entry.storyId) && !this.#coveredBySnapshot(entry)) {
+      const transport = this.#transport;
+      // Corked, what the client has not read is what was unsent when the batch began.
+      const unsent = this.#corkedAt ?? transport.bufferedBytes;
+      if (unsent > this.#maxBuffered) {
+        // Not `position`: the feed's head is already past this entry.
+        this.#end('slow_consumer', this.#cursor);
+        return;
       }
-      this.#cursor = entry.position;
+      transport.sendEvent(entry);
+      if (this.#corkedAt !== null && transport.bufferedBytes - this.#corkedAt > corkedBytes) {
+        transport.uncork();
+        transport.cork();
+        this.#corkedAt = transport.bufferedBytes;
+      }
+    }
+    this.#cursor = position;
+  }
+
+  /**
+   * A batch of the feed's entries, some of them this session's: written together (a write for
+   * every `corkedBytes` instead of one per frame).
+   */
+  onEntries(entries: readonly FeedEntry[]): void {
+    if (this.#state !== 'live') return;
+    this.#transport.cork();
+    this.#corkedAt = this.#transport.bufferedBytes;
+    try {
+      for (const entry of entries) this.onEntry(entry);
+    } finally {
+      this.#corkedAt = null;
+      this.#transport.uncork();
     }
   }
 
@@ -214,13 +281,14 @@ export class LiveSession {
    */
   async replay(command: ReplayCommand): Promise<void> {
     const generation = ++this.#replayGeneration;
-    if ((await this.#reader.getStory(command.storyId)) === null) {
+    if ((await this.#snapshots.get(command.storyId)).state === null) {
       throw new StorylineError('story_not_found', `no story ${command.storyId}`);
     }
     let after = (command.from ?? 1) - 1;
     const until = command.until ?? Number.MAX_SAFE_INTEGER;
     let previous: number | null = null;
     let last = 0;
+    let written: Promise<void> = Promise.resolve();
     for (;;) {
       const page = await this.#reader.readEvents({
         after,
@@ -235,8 +303,10 @@ export class LiveSession {
           if (gap > 0) await sleep(gap);
         }
         previous = at;
-        if (!(await this.#waitForRoom()) || generation !== this.#replayGeneration) return;
-        this.#transport.sendMessage({ type: 'replay.event', event });
+        if (!(await this.#roomAfter(written)) || generation !== this.#replayGeneration) return;
+        written = new Promise((resolve) => {
+          this.#transport.sendMessage({ type: 'replay.event', event }, resolve);
+        });
         last = event.position;
       }
       const lastInPage = page.events.at(-1)?.position;
@@ -262,16 +332,20 @@ export class LiveSession {
     this.#replayGeneration += 1;
   }
 
-  #end(reason: LiveCloseReason): void {
+  #end(reason: LiveCloseReason, after = this.position): void {
     if (this.#state === 'closed') return;
     this.detach();
-    this.#transport.close(reason, this.#cursor);
+    this.#transport.close(reason, after);
     this.#onEnd?.(reason);
   }
 
   #addStories(stories: readonly string[] | '*'): readonly string[] | 'all' {
     if (stories === '*') {
-      this.#stories = 'all';
+      if (this.#stories !== 'all') {
+        this.#unfollowAll();
+        this.#stories = 'all';
+        this.#sessions.follow(this, '*');
+      }
       return 'all';
     }
     if (this.#stories === 'all') return [];
@@ -286,67 +360,147 @@ export class LiveSession {
     }
     for (const storyId of added) current.add(storyId);
     this.#stories = current;
+    this.#sessions.follow(this, added);
     return added;
+  }
+
+  #unfollowAll(): void {
+    if (this.#stories === 'all') this.#sessions.unfollow(this, '*');
+    else if (this.#stories !== null) this.#sessions.unfollow(this, [...this.#stories]);
   }
 
   #wants(storyId: string): boolean {
     return this.#stories === 'all' || (this.#stories?.has(storyId) ?? false);
   }
 
+  /** Live: whether the entry is already in a snapshot sent ahead of the cursor. */
+  #coveredBySnapshot(entry: FeedEntry): boolean {
+    if (this.#floors.size === 0) return false;
+    const floor = this.#floors.get(entry.storyId);
+    if (floor === undefined) return false;
+    if (entry.position <= floor) return true;
+    this.#floors.delete(entry.storyId);
+    return false;
+  }
+
+  /**
+   * Sends pages until the feed's tail holds the rest, then hands over to live. Pages come from
+   * the feed's tail when it reaches back far enough (entries already encoded), else from the
+   * database, the next page read while the client takes the current one. Each page waits for
+   * room in the client's buffer, woken by the transport's write callbacks, not by polling.
+   */
   async #catchUp(generation: number, from: number): Promise<void> {
     let position = from;
     const current = () => generation === this.#generation && this.#transport.isOpen;
+    let written: Promise<void> = Promise.resolve();
+    let nextPage: Promise<EventPage> | null = null;
     while (current()) {
-      const fromMemory = this.#feed.entriesAfter(position);
-      if (fromMemory !== null && fromMemory.length <= this.#pageSize) {
-        // The hand-over: the rest from memory and the switch to live, in one synchronous step.
-        for (const entry of fromMemory) this.#deliverCatchUp(entry);
-        this.#cursor = Math.max(position, this.#feed.head);
-        this.#floors.clear();
-        this.#state = 'live';
-        return;
-      }
+      const fromMemory = this.#feed.entriesAfter(position, this.#pageSize);
       let entries: readonly FeedEntry[];
       if (fromMemory !== null) {
-        entries = fromMemory.slice(0, this.#pageSize);
+        nextPage = null;
+        const reached = fromMemory.at(-1)?.position ?? position;
+        if (reached >= this.#feed.head) {
+          // The hand-over: the rest from memory and the switch to live, in one synchronous step.
+          this.#transport.cork();
+          for (const entry of fromMemory) this.#deliverCatchUp(entry);
+          this.#transport.uncork();
+          this.#goLive(Math.max(reached, this.#feed.head));
+          return;
+        }
+        entries = fromMemory;
+        position = reached;
       } else {
-        const page = await this.#reader.readEvents({
-          after: position,
-          limit: this.#pageSize,
-          ...(this.#stories === 'all' ? {} : { storyIds: [...(this.#stories ?? [])] }),
-        });
+        const page = await (nextPage ?? this.#readPage(position));
+        nextPage = null;
         if (!current()) return;
         entries = page.events.map((event) => new FeedEntry(event));
-        // A short page holds every matching event up to the head it was read at.
-        if (page.events.length < this.#pageSize) position = Math.max(position, page.head);
+        position = Math.max(position, entries.at(-1)?.position ?? position);
+        if (page.events.length < this.#pageSize) {
+          // A short page holds every matching event up to the head it was read at.
+          position = Math.max(position, page.head);
+        } else if (this.#feed.entriesAfter(position, 0) === null) {
+          nextPage = this.#readPage(position);
+        }
       }
-      for (const entry of entries) this.#deliverCatchUp(entry);
-      position = Math.max(position, entries.at(-1)?.position ?? position);
+      written = this.#sendPage(entries, written);
       this.#cursor = position;
-      if (!(await this.#waitForRoom())) {
+      if (!(await this.#roomAfter(written))) {
         if (current()) this.#end('slow_consumer');
         return;
       }
     }
   }
 
-  #deliverCatchUp(entry: FeedEntry): void {
-    if (!this.#wants(entry.storyId)) return;
-    const floor = this.#floors.get(entry.storyId) ?? this.#defaultFloor;
-    if (entry.position <= floor) return;
-    this.#transport.sendEvent(entry);
-    this.#floors.set(entry.storyId, entry.position);
+  #readPage(after: number): Promise<EventPage> {
+    const page = this.#reader.readEvents({
+      after,
+      limit: this.#pageSize,
+      ...(this.#stories === 'all' ? {} : { storyIds: [...(this.#stories ?? [])] }),
+    });
+    // It may be abandoned (the session ended meanwhile): a failure then is nobody's to report.
+    page.catch(() => undefined);
+    return page;
   }
 
-  /** Waits until the client has read most of what was sent; false if it does not in time. */
-  async #waitForRoom(): Promise<boolean> {
-    const deadline = Date.now() + this.#drainTimeoutMs;
-    while (this.#transport.bufferedBytes > this.#maxBuffered / 2) {
-      if (!this.#transport.isOpen || Date.now() > deadline) return false;
-      await sleep(5);
+  /** Sends what the client lacks of a page; resolves once it is written (or `previous` if none). */
+  #sendPage(entries: readonly FeedEntry[], previous: Promise<void>): Promise<void> {
+    const sending: FeedEntry[] = [];
+    for (const entry of entries) if (this.#advanceFloor(entry)) sending.push(entry);
+    const last = sending.length - 1;
+    if (last < 0) return previous;
+    this.#transport.cork();
+    for (let index = 0; index < last; index += 1) {
+      this.#transport.sendEvent(sending[index] as FeedEntry);
+    }
+    const written = new Promise<void>((resolve) => {
+      this.#transport.sendEvent(sending[last] as FeedEntry, resolve);
+    });
+    this.#transport.uncork();
+    return written;
+  }
+
+  #deliverCatchUp(entry: FeedEntry): void {
+    if (this.#advanceFloor(entry)) this.#transport.sendEvent(entry);
+  }
+
+  /** During catch-up: whether the client lacks the entry; if so, counts it as sent. */
+  #advanceFloor(entry: FeedEntry): boolean {
+    if (!this.#wants(entry.storyId)) return false;
+    const floor = this.#floors.get(entry.storyId) ?? this.#defaultFloor;
+    if (entry.position <= floor) return false;
+    this.#floors.set(entry.storyId, entry.position);
+    return true;
+  }
+
+  #goLive(cursor: number): void {
+    this.#cursor = cursor;
+    for (const [storyId, floor] of this.#floors) {
+      if (floor <= cursor) this.#floors.delete(storyId);
+    }
+    this.#state = 'live';
+  }
+
+  /**
+   * Waits until the client has read most of what was sent (`written`: the last frame sent is
+   * out); false if it does not in time or the transport closed.
+   */
+  async #roomAfter(written: Promise<void>): Promise<boolean> {
+    if (this.#transport.bufferedBytes <= this.#maxBuffered / 2) return this.#transport.isOpen;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.#drainTimeoutMs);
+    });
+    try {
+      if (await Promise.race([written.then(() => false), timedOut])) return false;
+    } finally {
+      clearTimeout(timer);
     }
     return this.#transport.isOpen;
   }
 }
+
+/** How much a corked batch collects before it is written out. */
+const corkedBytes = 64 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,14 +1,33 @@
-/** Every live session of this process, fed from the one feed. */
-import type { LiveFeed } from './live-feed.ts';
+/**
+ * Every live session of this process, fed from the one feed, and what they share: the feed, the
+ * log reader and the snapshot cache.
+ *
+ * Sessions are indexed by the stories they follow (plus those following every story), so a batch
+ * only visits the sessions that want one of its events: an event of one story costs a loop over
+ * that story's followers, each handed the same entry (and so the same encoded bytes).
+ */
+import type { FeedEntry, LiveFeed } from './live-feed.ts';
 import type { LiveCloseReason, LiveSession } from './live-session.ts';
+import { SnapshotCache, type SnapshotCacheOptions } from './live-snapshots.ts';
+import type { LogReader } from './ports.ts';
+
+export type LiveSessionsOptions = SnapshotCacheOptions;
 
 export class LiveSessions {
+  readonly feed: LiveFeed;
+  readonly reader: LogReader;
+  readonly snapshots: SnapshotCache;
   readonly #sessions = new Set<LiveSession>();
+  readonly #followersByStory = new Map<string, Set<LiveSession>>();
+  readonly #followersOfAll = new Set<LiveSession>();
   readonly #unlisten: () => void;
 
-  constructor(feed: LiveFeed) {
+  constructor(feed: LiveFeed, reader: LogReader, options: LiveSessionsOptions = {}) {
+    this.feed = feed;
+    this.reader = reader;
+    this.snapshots = new SnapshotCache(reader, feed, options);
     this.#unlisten = feed.listen((entries) => {
-      for (const session of this.#sessions) session.onFeed(entries);
+      this.#fanOut(entries);
     });
   }
 
@@ -16,18 +35,87 @@ export class LiveSessions {
     return this.#sessions.size;
   }
 
+  /** Registers a session (with the stories it already follows); returns what removes it. */
   add(session: LiveSession): () => void {
     this.#sessions.add(session);
+    const stories = session.stories;
+    this.follow(session, stories === '*' ? '*' : [...stories]);
     return () => {
       session.detach();
+      const following = session.stories;
+      this.unfollow(session, following === '*' ? '*' : [...following]);
       this.#sessions.delete(session);
     };
+  }
+
+  /** The session now also follows these stories (`'*'`: every story). */
+  follow(session: LiveSession, stories: readonly string[] | '*'): void {
+    if (!this.#sessions.has(session)) return;
+    if (stories === '*') {
+      this.#followersOfAll.add(session);
+      return;
+    }
+    for (const storyId of stories) {
+      let followers = this.#followersByStory.get(storyId);
+      if (followers === undefined) {
+        followers = new Set();
+        this.#followersByStory.set(storyId, followers);
+      }
+      followers.add(session);
+    }
+  }
+
+  /** The session no longer follows these stories (`'*'`: no longer every story). */
+  unfollow(session: LiveSession, stories: readonly string[] | '*'): void {
+    if (stories === '*') {
+      this.#followersOfAll.delete(session);
+      return;
+    }
+    for (const storyId of stories) {
+      const followers = this.#followersByStory.get(storyId);
+      if (followers?.delete(session) === true && followers.size === 0) {
+        this.#followersByStory.delete(storyId);
+      }
+    }
   }
 
   /** Ends every session (each told where to resume) and stops listening to the feed. */
   endAll(reason: LiveCloseReason): void {
     this.#unlisten();
+    this.snapshots.close();
     for (const session of this.#sessions) session.end(reason);
     this.#sessions.clear();
+    this.#followersByStory.clear();
+    this.#followersOfAll.clear();
+  }
+
+  /**
+   * One event: a loop over its story's followers. Several: each session that follows one of
+   * their stories takes the whole batch in order, in one write.
+   */
+  #fanOut(entries: readonly FeedEntry[]): void {
+    const everyStory = this.#followersOfAll;
+    if (entries.length === 1) {
+      const entry = entries[0] as FeedEntry;
+      const followers = this.#followersByStory.get(entry.storyId);
+      if (followers !== undefined) for (const session of followers) session.onEntry(entry);
+      for (const session of everyStory) session.onEntry(entry);
+      return;
+    }
+    const storyIds = new Set<string>();
+    for (const entry of entries) storyIds.add(entry.storyId);
+    let visiting: ReadonlySet<LiveSession> | undefined;
+    if (storyIds.size === 1) {
+      visiting = this.#followersByStory.get((entries[0] as FeedEntry).storyId);
+    } else {
+      const union = new Set<LiveSession>();
+      for (const storyId of storyIds) {
+        for (const session of this.#followersByStory.get(storyId) ?? []) union.add(session);
+      }
+      visiting = union;
+    }
+    // A session follows either some stories or every story, never both.
+    if (visiting !== undefined) for (const session of visiting) session.onEntries(entries);
+    for (const session of everyStory) session.onEntries(entries);
   }
 }

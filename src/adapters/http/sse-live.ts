@@ -14,6 +14,7 @@ import {
   type LiveTransport,
 } from '../../app/live-session.ts';
 import type { LiveSessions } from '../../app/live-sessions.ts';
+import type { StorySnapshot } from '../../app/live-snapshots.ts';
 import type { LogReader } from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
@@ -27,6 +28,9 @@ export interface SseDependencies {
 
 const encodeEvent = (event: RecordedEvent): Buffer =>
   Buffer.from(`id: ${event.position}\nevent: event\ndata: ${JSON.stringify(event)}\n\n`);
+
+const encodeSnapshot = ({ storyId, position, state }: StorySnapshot): Buffer =>
+  Buffer.from(encodeMessage({ type: 'snapshot', storyId, position, state }) ?? '');
 
 function encodeMessage(message: LiveMessage): string | null {
   switch (message.type) {
@@ -61,7 +65,8 @@ export async function serveStoryStream(
   if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) {
     throw new StorylineError('invalid_request', 'Last-Event-ID (or after) must be a position');
   }
-  if ((await deps.reader.getStory(storyId)) === null) {
+  // The snapshot a new subscriber gets anyway, from the shared cache: no query per stream.
+  if ((await deps.sessions.snapshots.get(storyId)).state === null) {
     throw new StorylineError('story_not_found', `no story ${storyId}`, { storyId });
   }
 
@@ -75,12 +80,22 @@ export async function serveStoryStream(
 
   const isOpen = () => !response.destroyed && !response.writableEnded;
   const transport: LiveTransport = {
-    sendEvent: (entry) => {
-      response.write(entry.encoded('sse', encodeEvent));
+    sendEvent: (entry, written) => {
+      response.write(entry.encoded('sse', encodeEvent), written);
     },
-    sendMessage: (message) => {
+    sendSnapshot: (snapshot) => {
+      response.write(snapshot.encoded('sse', encodeSnapshot));
+    },
+    sendMessage: (message, written) => {
       const text = encodeMessage(message);
-      if (text !== null) response.write(text);
+      if (text !== null) response.write(text, written);
+      else written?.();
+    },
+    cork: () => {
+      response.cork();
+    },
+    uncork: () => {
+      response.uncork();
     },
     get bufferedBytes() {
       return response.writableLength;
@@ -93,7 +108,7 @@ export async function serveStoryStream(
       response.end(`event: close\ndata: ${JSON.stringify({ reason, after })}\n\n`);
     },
   };
-  const session = new LiveSession(deps.feed, deps.reader, transport, deps.options);
+  const session = new LiveSession(deps.sessions, transport, deps.options);
   const remove = deps.sessions.add(session);
   const keepAlive = setInterval(() => {
     if (isOpen()) response.write(': keep-alive\n\n');

@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
-import type { LiveFeed } from '../../app/live-feed.ts';
 import {
   LiveSession,
   type LiveSessionOptions,
@@ -16,11 +15,11 @@ import {
   type SubscribeCommand,
 } from '../../app/live-session.ts';
 import type { LiveSessions } from '../../app/live-sessions.ts';
-import type { LogReader } from '../../app/ports.ts';
 import { isStorylineError } from '../../domain/errors.ts';
 import {
   closeCodes,
   encodeEventFrame,
+  encodeSnapshotFrame,
   liveCommandSchema,
   subscribeFromQuery,
 } from './live-protocol.ts';
@@ -45,8 +44,6 @@ interface Connection {
 
 export class LiveHub {
   readonly #server: Server;
-  readonly #feed: LiveFeed;
-  readonly #reader: LogReader;
   readonly #sessions: LiveSessions;
   readonly #logger: Logger;
   readonly #options: LiveHubOptions;
@@ -58,15 +55,11 @@ export class LiveHub {
 
   constructor(
     server: Server,
-    feed: LiveFeed,
-    reader: LogReader,
     sessions: LiveSessions,
     logger: Logger,
     options: LiveHubOptions = {},
   ) {
     this.#server = server;
-    this.#feed = feed;
-    this.#reader = reader;
     this.#sessions = sessions;
     this.#logger = logger;
     this.#options = options;
@@ -134,17 +127,28 @@ export class LiveHub {
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#connected(ws, initial);
+      this.#connected(ws, socket, initial);
     });
   }
 
-  #connected(socket: WebSocket, initial: SubscribeCommand | null): void {
+  /** `stream`: the connection under the WebSocket (the upgrade's), to batch frames in a write. */
+  #connected(socket: WebSocket, stream: Duplex, initial: SubscribeCommand | null): void {
     const transport: LiveTransport = {
-      sendEvent: (entry) => {
-        socket.send(entry.encoded('ws', encodeEventFrame), { binary: false });
+      // The same Buffer for every subscriber: ws frames it without copying or re-encoding.
+      sendEvent: (entry, written) => {
+        socket.send(entry.encoded('ws', encodeEventFrame), textFrame, written);
       },
-      sendMessage: (message) => {
-        socket.send(JSON.stringify(message));
+      sendSnapshot: (snapshot) => {
+        socket.send(snapshot.encoded('ws', encodeSnapshotFrame), textFrame);
+      },
+      sendMessage: (message, written) => {
+        socket.send(JSON.stringify(message), written);
+      },
+      cork: () => {
+        stream.cork();
+      },
+      uncork: () => {
+        stream.uncork();
       },
       get bufferedBytes() {
         return socket.bufferedAmount;
@@ -160,7 +164,7 @@ export class LiveHub {
         }
       },
     };
-    const session = new LiveSession(this.#feed, this.#reader, transport, this.#options);
+    const session = new LiveSession(this.#sessions, transport, this.#options);
     const connection: Connection = { socket, session, alive: true };
     this.#connections.add(connection);
     const remove = this.#sessions.add(session);
@@ -245,6 +249,9 @@ export class LiveHub {
     }
   }
 }
+
+/** Encoded frames are Buffers, sent as text frames (they are JSON). */
+const textFrame = { binary: false } as const;
 
 function parseCommand(data: RawData, isBinary: boolean) {
   if (isBinary) return new Error('send commands as JSON text frames');

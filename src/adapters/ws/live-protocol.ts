@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { SubscribeCommand } from '../../app/live-session.ts';
+import type { StorySnapshot } from '../../app/live-snapshots.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
 import { storyIdSchema } from '../../domain/event-types.ts';
 
@@ -33,6 +34,10 @@ export type LiveCommand = z.infer<typeof liveCommandSchema>;
 /** `{"type":"event","event":{envelope}}`: the envelope has a `type` of its own. */
 export const encodeEventFrame = (event: RecordedEvent): Buffer =>
   Buffer.from(JSON.stringify({ type: 'event', event }));
+
+/** `{"type":"snapshot","storyId","position","state"}`, made once per snapshot for everyone. */
+export const encodeSnapshotFrame = ({ storyId, position, state }: StorySnapshot): Buffer =>
+  Buffer.from(JSON.stringify({ type: 'snapshot', storyId, position, state }));
 
 /** Close codes, each with the position to resume after in its reason where one applies. */
 export const closeCodes = {
