@@ -162,6 +162,9 @@ export async function startHttpServer(
     { tailSize: config.live.tailSize, pollIntervalMs: config.live.pollIntervalMs, onError },
   );
   await feed.start();
+  // What this process commits goes to its subscribers straight away, without reading it back;
+  // other processes' commits still arrive through NOTIFY and a read by position.
+  const stopOffering = storyline.onCommit((events) => feed.offer(events));
   const sessions = new LiveSessions(feed, storyline.reader);
   const { metrics } = storyline;
   metrics.collectProcessMetrics();
@@ -215,6 +218,7 @@ export async function startHttpServer(
       server.closeIdleConnections();
       await closed;
       unobserveLive();
+      stopOffering();
       await feed.close();
     },
   };
