@@ -5,6 +5,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenerApplicationName } from '../../src/adapters/postgres/postgres-listener.ts';
+import { openStoryline, type Storyline } from '../../src/composition.ts';
+import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
 import { development, opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
 
@@ -106,23 +108,53 @@ describe('Server-Sent Events', () => {
 
 describe('the LISTEN connection killed mid-stream', () => {
   let live: LiveServer;
+  /** Another process's appends: only NOTIFY (or the poll) tells the server about them. */
+  let writer: Storyline;
   beforeAll(async () => {
     // A poll so slow it cannot be what delivers: only the re-established LISTEN can.
     live = await startLiveServer({ pollIntervalMs: 600_000 });
+    writer = await openStoryline(
+      { databaseUrl: live.h.database.url, dataDir: '/nonexistent', poolSize: 2 },
+      silentLogger,
+    );
     await live.post('listen-story', [opened('LISTEN')]);
   });
-  afterAll(() => live.close());
+  afterAll(async () => {
+    await writer.close();
+    await live.close();
+  });
+
+  const appendElsewhere = async () =>
+    (
+      await writer.appender.append({
+        storyId: 'listen-story',
+        author: 'other',
+        events: [development()],
+      })
+    ).positions;
 
   it('delivers everything, before, during and after the cut', async () => {
     const client = await LiveClient.open(live.url, '?stories=listen-story&after=1');
     const admin = new pg.Client({ connectionString: live.h.database.url });
     await admin.connect();
+    const listeners = async () =>
+      (
+        await admin.query(
+          `select pid from pg_stat_activity
+           where application_name = $1 and datname = current_database()`,
+          [listenerApplicationName],
+        )
+      ).rows.length;
     const expected: number[] = [];
     try {
-      expected.push(...(await live.post('listen-story', [development(), development()])).positions);
+      expected.push(...(await appendElsewhere()), ...(await appendElsewhere()));
       await until(() => client.of('event').length === 2, 'events before the cut');
 
       for (let round = 0; round < 3; round += 1) {
+        const deadline = Date.now() + 10_000;
+        while ((await listeners()) !== 1 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         const killed = await admin.query(
           `select pg_terminate_backend(pid) from pg_stat_activity
            where application_name = $1 and datname = current_database()`,
@@ -130,8 +162,7 @@ describe('the LISTEN connection killed mid-stream', () => {
         );
         expect(killed.rowCount).toBe(1);
         // Appends while the listener is down or reconnecting: their notifications are lost.
-        expected.push(...(await live.post('listen-story', [development()])).positions);
-        expected.push(...(await live.post('listen-story', [development()])).positions);
+        expected.push(...(await appendElsewhere()), ...(await appendElsewhere()));
         await until(() => client.of('event').length === expected.length, 'events after a cut');
       }
       expect(client.eventPositions()).toEqual(expected);
