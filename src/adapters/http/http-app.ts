@@ -10,10 +10,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/append-batch.ts';
 import type { TokenStore } from '../../app/ports.ts';
-import type { StoryQueries } from '../../app/story-queries.ts';
+import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
-import type { TimelineEntry } from '../../domain/story-view.ts';
+import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { errorBody, httpStatusOf } from './error-responses.ts';
@@ -48,6 +48,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.use(requestId());
   app.use(async function logRequest(c, next) {
+    // A silent logger costs nothing per request: no clock read, no log object built.
+    if (!logger.isLevelEnabled('info')) return next();
     const started = performance.now();
     await next();
     logger.info(
@@ -89,32 +91,52 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.get('/v1/stories', async (c) => c.json({ stories: await queries.listStories() }));
 
+  /**
+   * The story view as cached by the queries (no database access, no encoding: only cached ids
+   * are valid ones, and the body and ETag were made once for that version of the story).
+   */
   app.get('/v1/stories/:storyId', async (c) => {
-    const story = await queries.story(storyIdOf(c));
-    const etag = `"p${story.position}"`;
+    const read =
+      queries.cachedStory(c.req.param('storyId')) ?? (await queries.storyRead(storyIdOf(c)));
+    const { body, etag } = encodedStory(read);
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    return c.json(story);
+    return c.body(body, 200, jsonType);
   });
 
+  /** Timeline pages, encoded once per version of the story and query string. */
+  const timelinePages = new WeakMap<StoryView, Map<string, Body>>();
   app.get('/v1/stories/:storyId/timeline', async (c) => {
+    const search = searchOf(c.req.url);
+    const cached = queries.cachedStory(c.req.param('storyId'));
+    const hit = cached === undefined ? undefined : timelinePages.get(cached.view)?.get(search);
+    if (hit !== undefined) return c.body(hit, 200, jsonType);
+
     const query = parse(timelineQuery, c.req.query(), 'invalid_request');
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const { story, entries } = await queries.timeline(storyIdOf(c), {
+    const { story, entries, ofStory } = await queries.timeline(storyIdOf(c), {
       order: query.order,
       limit: query.limit,
       ...(after === undefined ? {} : { after }),
     });
     const last = entries.at(-1);
-    return c.json({
-      storyId: story.storyId,
-      version: story.version,
-      position: story.position,
-      order: query.order,
-      entries,
-      next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
-    });
+    const body = utf8.encode(
+      JSON.stringify({
+        storyId: story.storyId,
+        version: story.version,
+        position: story.position,
+        order: query.order,
+        entries,
+        next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
+      }),
+    );
+    if (ofStory) {
+      let pages = timelinePages.get(story);
+      if (pages === undefined) timelinePages.set(story, (pages = new Map<string, Body>()));
+      remember(pages, search, body, timelinePagesPerStory);
+    }
+    return c.body(body, 200, jsonType);
   });
 
   app.get('/v1/stories/:storyId/state', async (c) => {
@@ -125,10 +147,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.json({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline });
   });
 
-  app.get('/v1/stories/:storyId/events', async (c) => {
-    const query = parse(pageQuery, c.req.query(), 'invalid_request');
-    return c.json(await eventsPage(queries, { ...query, storyId: storyIdOf(c) }));
-  });
+  const eventPages = new EventPages(queries);
+  app.get('/v1/stories/:storyId/events', (c) => eventPages.serve(c, true));
 
   app.get('/v1/stories/:storyId/feed.atom', async (c) => {
     const { story, entries } = await queries.timeline(storyIdOf(c), {
@@ -162,10 +182,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     );
   });
 
-  app.get('/v1/events', async (c) => {
-    const query = parse(pageQuery, c.req.query(), 'invalid_request');
-    return c.json(await eventsPage(queries, query));
-  });
+  app.get('/v1/events', (c) => eventPages.serve(c, false));
 
   app.post(
     '/v1/stories/:storyId/events',
@@ -232,22 +249,108 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   return app;
 }
 
-async function eventsPage(
-  queries: StoryQueries,
-  query: { after: number; limit: number; storyId?: string },
-) {
-  // One more than asked tells whether another page follows.
-  const page = await (query.storyId === undefined
-    ? queries.events({ after: query.after, limit: query.limit + 1 })
-    : queries.storyEvents(query.storyId, { after: query.after, limit: query.limit + 1 }));
-  const events = page.events.slice(0, query.limit);
-  const more = page.events.length > query.limit;
-  return {
-    events,
-    head: page.head,
-    next: more ? (events.at(-1)?.position ?? null) : null,
-    epoch: page.epoch,
-  };
+const jsonType = { 'Content-Type': 'application/json' } as const;
+
+/** A response body encoded once; hono's Node adapter writes it to the socket as it is. */
+type Body = Uint8Array<ArrayBuffer>;
+const utf8 = new TextEncoder();
+
+/** Timeline pages kept per version of a story (the first ones, mostly: readers start there). */
+const timelinePagesPerStory = 32;
+
+/** The story view's body and ETag, made once per version of the story that the queries cache. */
+const encodedStories = new WeakMap<StoryRead, { readonly body: Body; readonly etag: string }>();
+function encodedStory(read: StoryRead): { readonly body: Body; readonly etag: string } {
+  let encoded = encodedStories.get(read);
+  if (encoded === undefined) {
+    encoded = { body: utf8.encode(read.json), etag: `"p${read.view.position}"` };
+    encodedStories.set(read, encoded);
+  }
+  return encoded;
+}
+
+interface EncodedPage {
+  readonly body: Body;
+  readonly etag: string;
+  /** The log's head the page was read at. */
+  readonly head: number;
+  readonly full: boolean;
+}
+
+/**
+ * Pages of the log (`/v1/events`, `/v1/stories/{id}/events`), encoded once.
+ *
+ * A full page (`limit` events and a `next`) is a stretch of an append-only log: it never
+ * changes, so it is kept by its URL and sent as immutable (its `head` is the head when the page
+ * was first read, a lower bound of the log's head). A page at the tip changes with every append:
+ * it is kept only while this process knows of no event past the head it was read at, and is
+ * sent with `no-cache` so that a client, or a cache in between, asks again each time (a 304 when
+ * nothing was appended): a writer always reads its own appends.
+ */
+class EventPages {
+  readonly #queries: StoryQueries;
+  readonly #full = new Map<string, EncodedPage>();
+  readonly #tips = new Map<string, EncodedPage>();
+
+  constructor(queries: StoryQueries) {
+    this.#queries = queries;
+  }
+
+  async serve(c: Context<Env>, ofStory: boolean): Promise<Response> {
+    const key = c.req.url.slice(c.req.url.indexOf('/', 8));
+    let page = this.#full.get(key);
+    if (page === undefined) {
+      const tip = this.#tips.get(key);
+      const known = this.#queries.knownHead;
+      if (tip !== undefined && known !== undefined && tip.head >= known) page = tip;
+    }
+    if (page === undefined) {
+      const query = parse(pageQuery, c.req.query(), 'invalid_request');
+      page = await this.#read(query, ofStory ? storyIdOf(c) : undefined);
+      if (page.full) remember(this.#full, key, page, fullPagesKept);
+      else if (this.#queries.knownHead !== undefined) remember(this.#tips, key, page, tipPagesKept);
+    }
+    c.header('ETag', page.etag);
+    c.header('Cache-Control', page.full ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (matchesEtag(c.req.header('If-None-Match'), page.etag)) return c.body(null, 304);
+    return c.body(page.body, 200, jsonType);
+  }
+
+  async #read(
+    query: { after: number; limit: number },
+    storyId: string | undefined,
+  ): Promise<EncodedPage> {
+    // One more than asked tells whether another page follows.
+    const asked = { after: query.after, limit: query.limit + 1 };
+    const page = await (storyId === undefined
+      ? this.#queries.events(asked)
+      : this.#queries.storyEvents(storyId, asked));
+    const events = page.events.slice(0, query.limit);
+    const next = page.events.length > query.limit ? (events.at(-1)?.position ?? null) : null;
+    const body = utf8.encode(JSON.stringify({ events, head: page.head, next, epoch: page.epoch }));
+    return next === null
+      ? { body, etag: `W/"${page.epoch}:h${page.head}"`, head: page.head, full: false }
+      : { body, etag: `W/"${page.epoch}:${query.after}-${next}"`, head: page.head, full: true };
+  }
+}
+
+const fullPagesKept = 1024;
+const tipPagesKept = 256;
+
+/** Sets a key in a map used as a least-recently-set cache of at most `size` entries. */
+function remember<T>(map: Map<string, T>, key: string, value: T, size: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > size) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+}
+
+/** The query string of a URL, `?` included ('' without one). */
+function searchOf(url: string): string {
+  const start = url.indexOf('?');
+  return start < 0 ? '' : url.slice(start);
 }
 
 function storyIdOf(c: Context): string {
