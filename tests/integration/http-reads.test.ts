@@ -18,6 +18,7 @@ import { expectError } from '../support/api-errors.ts';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
 import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { until } from '../support/live-client.ts';
 
 /** The API's bodies, typed by the schemas that describe them in the OpenAPI document. */
 type AppendResponse = z.infer<typeof appendResultSchema>;
@@ -238,6 +239,25 @@ describe.each(['from the database', 'from memory'] as const)('HTTP reads, %s', (
         headers: { 'If-None-Match': newEtag ?? '' },
       });
       expect(again.status).toBe(304);
+    });
+
+    it('serves a change appended by another process once this one has read it from the log', async () => {
+      const before = (await get('/v1/stories/etag')).body as StoryView;
+      // Not through this server: as another process would, straight into the log.
+      const elsewhere = await h.storyline.appender.append({
+        storyId: 'etag',
+        author: 'test desk',
+        events: [reported('from-elsewhere') as never],
+      });
+      await until(
+        async () => ((await get('/v1/stories/etag')).body as StoryView).version > before.version,
+        'the other process’s append',
+      );
+      const after = (await get('/v1/stories/etag')).body as StoryView;
+      expect(after).toMatchObject({ version: elsewhere.version, position: elsewhere.positions[0] });
+      const timeline = (await get('/v1/stories/etag/timeline?order=desc&limit=1'))
+        .body as TimelinePage;
+      expect(timeline.entries.map((entry) => entry.developmentId)).toEqual(['from-elsewhere']);
     });
   });
 
@@ -465,6 +485,39 @@ describe.each(['from the database', 'from memory'] as const)('HTTP reads, %s', (
         const body = (await get(`/v1/events?after=${after}`)).body as EventsPage;
         expect(body).toMatchObject({ events: [], head, next: null });
       }
+    });
+
+    it('sends full pages as immutable and the last page as no-cache, each with an ETag', async () => {
+      const positions = await eventRows();
+      const fullPath = '/v1/events?after=0&limit=1';
+      const full = await request(fullPath);
+      expect(full.status).toBe(200);
+      expect(((await full.json()) as EventsPage).next).toBe(positions[0]);
+      expect(full.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+      const fullTag = full.headers.get('ETag') ?? '';
+      expect(fullTag).not.toBe('');
+
+      const tipPath = `/v1/events?after=${positions.at(-2) ?? 0}`;
+      const tip = await request(tipPath);
+      expect(((await tip.json()) as EventsPage).next).toBeNull();
+      expect(tip.headers.get('Cache-Control')).toBe('no-cache');
+      const tipTag = tip.headers.get('ETag') ?? '';
+      expect(tipTag).not.toBe('');
+      const unchanged = await request(tipPath, { headers: { 'If-None-Match': tipTag } });
+      expect(unchanged.status).toBe(304);
+
+      // An append: the writer sees it on the tip at once; the full page is still the same.
+      const appended = await append('log-c', [opened('Log C')]);
+      const changed = await request(tipPath, { headers: { 'If-None-Match': tipTag } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('ETag')).not.toBe(tipTag);
+      const page = (await changed.json()) as EventsPage;
+      expect(page.events.map((event) => event.position)).toEqual([
+        positions.at(-1),
+        ...appended.positions,
+      ]);
+      const same = await request(fullPath, { headers: { 'If-None-Match': fullTag } });
+      expect(same.status).toBe(304);
     });
   });
 
