@@ -13,7 +13,7 @@ import type { TokenStore } from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
-import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
+import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { errorBody, httpStatusOf } from './error-responses.ts';
@@ -105,12 +105,18 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.body(body, 200, jsonType);
   });
 
-  /** Timeline pages, encoded once per version of the story and query string. */
-  const timelinePages = new WeakMap<StoryView, Map<string, Body>>();
+  /**
+   * Timeline pages by story, position and query string: the page as a story stood at a position
+   * never changes, and a request finds the page for the version it would be served now.
+   */
+  const timelinePages = new EncodedCache(1024, 32 * 1024 * 1024, bodySize);
   app.get('/v1/stories/:storyId/timeline', async (c) => {
     const search = searchOf(c.req.url);
     const cached = queries.cachedStory(c.req.param('storyId'));
-    const hit = cached === undefined ? undefined : timelinePages.get(cached.view)?.get(search);
+    const hit =
+      cached === undefined
+        ? undefined
+        : timelinePages.get(`${cached.view.storyId}@${cached.view.position}${search}`);
     if (hit !== undefined) return c.body(hit, 200, jsonType);
 
     const query = parse(timelineQuery, c.req.query(), 'invalid_request');
@@ -131,20 +137,30 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
         next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
       }),
     );
-    if (ofStory) {
-      let pages = timelinePages.get(story);
-      if (pages === undefined) timelinePages.set(story, (pages = new Map<string, Body>()));
-      remember(pages, search, body, timelinePagesPerStory);
-    }
+    if (ofStory && queries.knownHead !== undefined)
+      timelinePages.set(`${story.storyId}@${story.position}${search}`, body);
     return c.body(body, 200, jsonType);
   });
 
+  /**
+   * The state at a position of an append-only log never changes once the log reaches it, so it
+   * is encoded once; a moment is not kept (the log may still record events before it).
+   */
+  const statesAt = new EncodedCache(256, 32 * 1024 * 1024, bodySize);
   app.get('/v1/stories/:storyId/state', async (c) => {
     const query = parse(stateQuery, c.req.query(), 'invalid_request');
+    const storyId = storyIdOf(c);
+    const key = query.at === undefined ? null : `${storyId} ${query.at}`;
+    const kept = key === null ? undefined : statesAt.get(key);
+    if (kept !== undefined) return c.body(kept, 200, jsonType);
     const point =
       query.at === undefined ? { recordedAt: query.asOf as string } : { position: query.at };
-    const { story, timeline } = await queries.stateAt(storyIdOf(c), point);
-    return c.json({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline });
+    const { story, timeline } = await queries.stateAt(storyId, point);
+    const body = utf8.encode(
+      JSON.stringify({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline }),
+    );
+    if (key !== null) statesAt.set(key, body);
+    return c.body(body, 200, jsonType);
   });
 
   const eventPages = new EventPages(queries);
@@ -255,9 +271,6 @@ const jsonType = { 'Content-Type': 'application/json' } as const;
 type Body = Uint8Array<ArrayBuffer>;
 const utf8 = new TextEncoder();
 
-/** Timeline pages kept per version of a story (the first ones, mostly: readers start there). */
-const timelinePagesPerStory = 32;
-
 /** The story view's body and ETag, made once per version of the story that the queries cache. */
 const encodedStories = new WeakMap<StoryRead, { readonly body: Body; readonly etag: string }>();
 function encodedStory(read: StoryRead): { readonly body: Body; readonly etag: string } {
@@ -289,8 +302,8 @@ interface EncodedPage {
  */
 class EventPages {
   readonly #queries: StoryQueries;
-  readonly #full = new Map<string, EncodedPage>();
-  readonly #tips = new Map<string, EncodedPage>();
+  readonly #full = new EncodedCache(1024, 64 * 1024 * 1024, pageSize);
+  readonly #tips = new EncodedCache(256, 16 * 1024 * 1024, pageSize);
 
   constructor(queries: StoryQueries) {
     this.#queries = queries;
@@ -307,8 +320,8 @@ class EventPages {
     if (page === undefined) {
       const query = parse(pageQuery, c.req.query(), 'invalid_request');
       page = await this.#read(query, ofStory ? storyIdOf(c) : undefined);
-      if (page.full) remember(this.#full, key, page, fullPagesKept);
-      else if (this.#queries.knownHead !== undefined) remember(this.#tips, key, page, tipPagesKept);
+      if (page.full) this.#full.set(key, page);
+      else if (this.#queries.knownHead !== undefined) this.#tips.set(key, page);
     }
     c.header('ETag', page.etag);
     c.header('Cache-Control', page.full ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -334,18 +347,51 @@ class EventPages {
   }
 }
 
-const fullPagesKept = 1024;
-const tipPagesKept = 256;
+/** Encoded responses by key, least recently used first out past a count or a size in bytes. */
+class EncodedCache<T> {
+  readonly #values = new Map<string, T>();
+  readonly #maxCount: number;
+  readonly #maxBytes: number;
+  readonly #sizeOf: (value: T) => number;
+  #bytes = 0;
 
-/** Sets a key in a map used as a least-recently-set cache of at most `size` entries. */
-function remember<T>(map: Map<string, T>, key: string, value: T, size: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > size) {
-    const oldest = map.keys().next();
-    if (oldest.done !== true) map.delete(oldest.value);
+  constructor(maxCount: number, maxBytes: number, sizeOf: (value: T) => number) {
+    this.#maxCount = maxCount;
+    this.#maxBytes = maxBytes;
+    this.#sizeOf = sizeOf;
+  }
+
+  get(key: string): T | undefined {
+    const value = this.#values.get(key);
+    if (value !== undefined) {
+      this.#values.delete(key);
+      this.#values.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: T): void {
+    // One huge response may not push out everything else.
+    if (this.#sizeOf(value) > this.#maxBytes / 8) return;
+    this.#delete(key);
+    this.#values.set(key, value);
+    this.#bytes += this.#sizeOf(value);
+    for (const oldest of this.#values.keys()) {
+      if (this.#values.size <= this.#maxCount && this.#bytes <= this.#maxBytes) break;
+      this.#delete(oldest);
+    }
+  }
+
+  #delete(key: string): void {
+    const value = this.#values.get(key);
+    if (value === undefined) return;
+    this.#values.delete(key);
+    this.#bytes -= this.#sizeOf(value);
   }
 }
+
+const bodySize = (body: Body): number => body.byteLength;
+const pageSize = (page: EncodedPage): number => page.body.byteLength;
 
 /** The query string of a URL, `?` included ('' without one). */
 function searchOf(url: string): string {
