@@ -4,9 +4,10 @@
  * Why an entry is never staler than what this process has seen of the log:
  *
  * - A view read at story position `p` holds every event of its story up to `p`; what it lacks
- *   are the story's events at positions above `p`. Each of those was either appended by this
- *   process (the append path reports it here, `noteCommitted`, after the commit and before it
- *   answers), or will be read by the feed, which delivers every event after its start in order.
+ *   are the story's events at positions above `p`. Each of those was either appended through
+ *   this server (its append route reports it here, `noteCommitted`, after the commit and before
+ *   it answers), or will be read by the feed, which delivers every event after its start in
+ *   order (that covers other processes, and appends made here by other means).
  * - Both report to `#noteStory`, which remembers the highest position known for the story and
  *   drops a cached view older than it. So once an event is known, no request is served a view
  *   that lacks it: a client answered 201 on this process reads its write on its next request.
