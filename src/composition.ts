@@ -173,9 +173,21 @@ export async function startHttpServer(
     maxStories: config.live.maxStories,
     onEnd: (reason: LiveCloseReason) => metrics.observeLiveEnded(reason),
   };
+  // The server's own queries serve recent reads from memory, kept fresh by the feed, and learn
+  // of this process's appends as they are answered (read-your-writes on this process), also
+  // when the feed could not take an offered batch at once because another process's commit
+  // came between.
+  const queries = new StoryQueries(storyline.reader, { feed });
+  const metered = metrics.meterAppends(storyline.appender);
   const app = createHttpApp({
-    appender: metrics.meterAppends(storyline.appender),
-    queries: storyline.queries,
+    appender: {
+      async append(request) {
+        const result = await metered.append(request);
+        queries.noteCommitted(request.storyId, result.positions);
+        return result;
+      },
+    },
+    queries,
     tokens: storyline.tokens,
     logger,
     bodyLimit: config.bodyLimit,
@@ -219,6 +231,7 @@ export async function startHttpServer(
       await closed;
       unobserveLive();
       stopOffering();
+      queries.close();
       await feed.close();
     },
   };

@@ -117,10 +117,13 @@ export interface LogReader {
   storySnapshot(
     storyId: string,
   ): Promise<{ readonly projection: StoryProjection | null; readonly head: number }>;
-  /** One story's events up to a position or a recorded time, in log order. */
+  /**
+   * One story's events after a position (if given) up to a position or a recorded time, in log
+   * order.
+   */
   storyEvents(
     storyId: string,
-    until: { readonly position?: number; readonly recordedAt?: string },
+    range: { readonly after?: number; readonly position?: number; readonly recordedAt?: string },
   ): Promise<readonly RecordedEvent[]>;
   getStory(storyId: string): Promise<StoryView | null>;
   listStories(): Promise<readonly StoryListItem[]>;

@@ -1,11 +1,17 @@
 /**
  * Time travel on the story page: a scrubber over the story's events (its positions in the log)
- * shows the story as it stood after each, from `GET /v1/stories/{id}/state?at=<position>`, drawn
- * exactly like the live page; Play steps through them at a chosen pace; "Back to live" returns
- * to the live state, which the subscription kept current meanwhile.
+ * shows the story as it stood after each, drawn exactly like the live page; Play steps through
+ * them at a chosen pace; "Back to live" returns to the live state, which the subscription kept
+ * current meanwhile.
+ *
+ * The story's events are fetched once (`GET /v1/stories/{id}/events`, page by page) and folded
+ * here with the domain's own fold, the one the server uses: a step forward folds one event, so
+ * a whole playback costs one pass over the story instead of a request per step. A step back
+ * starts again from the nearest state kept on the way (every `keptEvery` events).
  */
+import { StoryState } from '../client/story-state.ts';
 import type { RecordedEvent } from '../domain/event-types.ts';
-import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
+import type { StoryProjection } from '../domain/story-view.ts';
 import type { LiveBlogPage } from './live-blog-page.ts';
 import { ids } from './story-markup.ts';
 import { formatInZone, zoneLabel } from './times.ts';
@@ -14,7 +20,11 @@ interface Step {
   readonly position: number;
   readonly description: string;
   readonly occurredAt: string;
+  readonly event: RecordedEvent;
 }
+
+/** Folded states kept on the way, for steps back: one every this many events. */
+const keptEvery = 64;
 
 export interface ReplayOptions {
   readonly storyId: string;
@@ -43,12 +53,15 @@ export class StoryReplay {
   #loading: Promise<readonly Step[]> | null = null;
   /** Events the subscription delivered, merged into the loaded list (it may have missed them). */
   readonly #seen: Step[] = [];
-  readonly #states = new Map<number, Promise<StoryProjection>>();
+  /** The fold so far, at the position of the last event folded in. */
+  #fold: StoryState = StoryState.fromSnapshot(null, 0);
+  /** States met while folding, by position, to start a step back from. */
+  readonly #kept = new Map<number, StoryProjection | null>();
   #replaying = false;
   #playing: ReturnType<typeof setTimeout> | null = null;
   /** Counts plays and stops: a step of a play that has been stopped does nothing. */
   #run = 0;
-  /** Counts requests for states: a slow answer for a point the reader has left is dropped. */
+  /** Counts moves: one that finds, once the events are loaded, that the reader moved on stops. */
   #request = 0;
 
   constructor(page: LiveBlogPage, options: ReplayOptions) {
@@ -81,7 +94,7 @@ export class StoryReplay {
     const step = stepOf(event);
     this.#seen.push(step);
     if (this.#steps !== null) {
-      this.#steps = merged(this.#steps, [step]);
+      this.#setSteps(merged(this.#steps, [step]));
       this.#showCount(this.#steps.length);
     } else {
       // Until the list is loaded, the server-rendered count, kept up to date.
@@ -99,8 +112,9 @@ export class StoryReplay {
     this.#showCount(this.#steps?.length ?? Number(this.#scrubber.max) + 1);
     try {
       // Before the subscription's first snapshot, the state the page was rendered from.
-      const live = this.#options.liveState() ?? (await this.#stateAt(this.#page.renderedPosition));
-      if (request === this.#request) this.#page.draw(live, { mode: 'complete' });
+      const live =
+        this.#options.liveState() ?? this.#stateAt(await this.#load(), this.#page.renderedPosition);
+      if (live !== null && request === this.#request) this.#page.draw(live, { mode: 'complete' });
     } catch {
       this.#label.textContent = 'The live story could not be loaded. Reload the page.';
     }
@@ -110,10 +124,11 @@ export class StoryReplay {
   #load(): Promise<readonly Step[]> {
     this.#loading ??= fetchSteps(this.#options.storyId).then(
       (loaded) => {
-        this.#steps = merged(loaded, this.#seen);
-        if (!this.#replaying) this.#showCount(this.#steps.length);
-        else this.#scrubber.max = String(this.#steps.length - 1);
-        return this.#steps;
+        this.#setSteps(merged(loaded, this.#seen));
+        const steps = this.#steps ?? [];
+        if (!this.#replaying) this.#showCount(steps.length);
+        else this.#scrubber.max = String(steps.length - 1);
+        return steps;
       },
       (error: unknown) => {
         this.#loading = null;
@@ -147,13 +162,11 @@ export class StoryReplay {
     this.#scrubber.value = String(at);
     this.#describe(steps, at);
     try {
-      const state = await this.#stateAt(step.position);
-      if (request === this.#request) this.#page.draw(state, { mode: 'complete' });
+      const state = this.#stateAt(steps, step.position);
+      if (state !== null) this.#page.draw(state, { mode: 'complete' });
     } catch {
-      if (request === this.#request) {
-        this.#stop();
-        this.#label.textContent = 'That point of the story could not be loaded. Try again.';
-      }
+      this.#stop();
+      this.#label.textContent = 'That point of the story could not be shown.';
     }
   }
 
@@ -214,22 +227,55 @@ export class StoryReplay {
     this.#scrubber.setAttribute('aria-valuetext', text);
   }
 
-  #stateAt(position: number): Promise<StoryProjection> {
-    let state = this.#states.get(position);
-    if (state === undefined) {
-      state = fetchState(this.#options.storyId, position);
-      // A failed request is not remembered: moving back to the point tries again.
-      state.catch(() => this.#states.delete(position));
-      this.#states.set(position, state);
+  /** Replaces the steps; a step inserted before the fold's position makes it start over. */
+  #setSteps(steps: Step[]): void {
+    const folded = this.#fold.applied;
+    const previous = this.#steps ?? [];
+    const before = (list: readonly Step[]) => list.filter((step) => step.position <= folded).length;
+    if (before(steps) !== before(previous)) {
+      this.#fold = StoryState.fromSnapshot(null, 0);
+      this.#kept.clear();
     }
-    return state;
+    this.#steps = steps;
   }
+
+  /**
+   * The story after its events up to `position`, folded from the nearest state known before it
+   * (the fold so far, or one kept on the way); null if it had not opened.
+   */
+  #stateAt(steps: readonly Step[], position: number): StoryProjection | null {
+    if (this.#fold.applied > position) {
+      let from = 0;
+      for (const kept of this.#kept.keys()) if (kept <= position && kept > from) from = kept;
+      this.#fold = StoryState.fromSnapshot(this.#kept.get(from) ?? null, from);
+    }
+    for (let index = firstAfter(steps, this.#fold.applied); index < steps.length; index += 1) {
+      const step = steps[index];
+      if (step === undefined || step.position > position) break;
+      this.#fold.apply(step.event);
+      if ((index + 1) % keptEvery === 0) this.#kept.set(step.position, this.#fold.projection());
+    }
+    return this.#fold.projection();
+  }
+}
+
+/** The index of the first step after a position (steps are in log order). */
+function firstAfter(steps: readonly Step[], position: number): number {
+  let low = 0;
+  let high = steps.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((steps[middle]?.position ?? Infinity) <= position) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 const stepOf = (event: RecordedEvent): Step => ({
   position: event.position,
   description: describe(event),
   occurredAt: event.occurredAt,
+  event,
 });
 
 /** Both lists' steps, once each, in log order. */
@@ -249,22 +295,6 @@ async function fetchSteps(storyId: string): Promise<Step[]> {
     if (page.next === null) return steps;
     after = page.next;
   }
-}
-
-async function fetchState(storyId: string, position: number): Promise<StoryProjection> {
-  const response = await fetch(`/v1/stories/${storyId}/state?at=${position}`);
-  if (!response.ok) throw new Error(`state at ${position}: ${response.status}`);
-  const {
-    timeline,
-    asOf: _asOf,
-    at: _at,
-    ...story
-  } = (await response.json()) as StoryView & {
-    timeline: TimelineEntry[];
-    asOf: string | null;
-    at: number | null;
-  };
-  return { story, timeline };
 }
 
 function describe(event: RecordedEvent): string {

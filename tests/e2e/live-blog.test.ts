@@ -270,6 +270,12 @@ describe('the live-blog page', () => {
 
   it('travels back in time with the scrubber, plays the story forward, and returns to live', async () => {
     const { page } = await open(`/stories/${storyId}`);
+    // The replay folds in the page: it reads the story's events once and asks for no states.
+    const apiRequests: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/v1/')) apiRequests.push(pathname);
+    });
     await connectionIs(page, 'live');
     const scrubber = page.locator('#replay-scrubber');
     await page.locator('#replay').waitFor();
@@ -328,6 +334,10 @@ describe('the live-blog page', () => {
       'live again',
     );
     await expect(page.locator('#replay-play').getAttribute('aria-pressed')).resolves.toBe('false');
+    expect(apiRequests.filter((path) => path.endsWith('/state'))).toEqual([]);
+    expect(apiRequests.filter((path) => path.endsWith('/events'))).toEqual([
+      `/v1/stories/${storyId}/events`,
+    ]);
   });
 
   it('shows text from the log as text: a <script> headline never runs', async () => {

@@ -15,7 +15,10 @@ import type { StoryListItem } from '../../src/app/ports.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import type { StoryView, TimelineEntry } from '../../src/domain/story-view.ts';
 import { expectError } from '../support/api-errors.ts';
-import { createHarness, type Harness } from '../support/harness.ts';
+import { startHttpServer, type RunningServer } from '../../src/composition.ts';
+import { readConfig } from '../../src/config.ts';
+import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { until } from '../support/live-client.ts';
 
 /** The API's bodies, typed by the schemas that describe them in the OpenAPI document. */
 type AppendResponse = z.infer<typeof appendResultSchema>;
@@ -41,23 +44,54 @@ const summaryRevised = (...keyPoints: string[]): NewEvent => ({
 
 const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-describe('HTTP reads', () => {
+/**
+ * Every read twice: from the database (an app built without a live feed), and as a running
+ * server answers them, from memory kept fresh by its feed and by its own appends. Both must
+ * give the same answers, and a writer must read its own writes on the next request.
+ */
+describe.each(['from the database', 'from memory'] as const)('HTTP reads, %s', (mode) => {
   let h: Harness;
+  let server: RunningServer | undefined;
 
   beforeAll(async () => {
     h = await createHarness();
+    if (mode === 'from memory') {
+      server = await startHttpServer(
+        h.storyline,
+        { host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, live: readConfig({}).live },
+        silentLogger,
+      );
+    }
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await server?.close();
+    await h.close();
+  });
+
+  /** The request, in-process or to the server over HTTP. */
+  function request(path: string, init?: RequestInit): Promise<Response> {
+    return server === undefined
+      ? Promise.resolve(h.app.request(path, init))
+      : fetch(`${server.url}${path}`, init);
+  }
+
+  async function post(storyId: string, body: unknown, token = h.token): Promise<Response> {
+    return request(`/v1/stories/${storyId}/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+  }
 
   async function get(path: string): Promise<{ status: number; body: unknown }> {
-    const res = await h.app.request(path);
+    const res = await request(path);
     const text = await res.text();
     expect(res.status, `${path}: ${text}`).toBe(200);
     return { status: res.status, body: JSON.parse(text) as unknown };
   }
 
   async function append(storyId: string, events: NewEvent[]): Promise<AppendResponse> {
-    const res = await h.append(storyId, { events });
+    const res = await post(storyId, { events });
     const text = await res.text();
     expect(res.status, text).toBe(201);
     return JSON.parse(text) as AppendResponse;
@@ -144,7 +178,7 @@ describe('HTTP reads', () => {
   describe('GET /v1/stories/{id}', () => {
     it('has storyId, version and position at the top level, and an ETag', async () => {
       const result = await append('etag', [opened('Tagged'), reported('a')]);
-      const res = await h.app.request('/v1/stories/etag');
+      const res = await request('/v1/stories/etag');
       expect(res.status).toBe(200);
       const body = (await res.json()) as StoryView;
       expect(body).toMatchObject({
@@ -160,10 +194,10 @@ describe('HTTP reads', () => {
     });
 
     it('answers If-None-Match with 304 until the story changes', async () => {
-      const first = await h.app.request('/v1/stories/etag');
+      const first = await request('/v1/stories/etag');
       const etag = first.headers.get('ETag') ?? '';
 
-      const unchanged = await h.app.request('/v1/stories/etag', {
+      const unchanged = await request('/v1/stories/etag', {
         headers: { 'If-None-Match': etag },
       });
       expect(unchanged.status).toBe(304);
@@ -171,25 +205,25 @@ describe('HTTP reads', () => {
       expect(unchanged.headers.get('ETag')).toBe(etag);
 
       for (const header of [`W/${etag}`, `"other", ${etag}`, '*']) {
-        const res = await h.app.request('/v1/stories/etag', {
+        const res = await request('/v1/stories/etag', {
           headers: { 'If-None-Match': header },
         });
         expect(res.status, header).toBe(304);
       }
-      const other = await h.app.request('/v1/stories/etag', {
+      const other = await request('/v1/stories/etag', {
         headers: { 'If-None-Match': '"something-else"' },
       });
       expect(other.status).toBe(200);
 
       // Appends to another story do not change this one's ETag.
       await append('etag-other', [opened('Other')]);
-      const still = await h.app.request('/v1/stories/etag', {
+      const still = await request('/v1/stories/etag', {
         headers: { 'If-None-Match': etag },
       });
       expect(still.status).toBe(304);
 
       const result = await append('etag', [reported('b')]);
-      const changed = await h.app.request('/v1/stories/etag', {
+      const changed = await request('/v1/stories/etag', {
         headers: { 'If-None-Match': etag },
       });
       expect(changed.status).toBe(200);
@@ -201,10 +235,29 @@ describe('HTTP reads', () => {
         position: result.positions[0],
       });
 
-      const again = await h.app.request('/v1/stories/etag', {
+      const again = await request('/v1/stories/etag', {
         headers: { 'If-None-Match': newEtag ?? '' },
       });
       expect(again.status).toBe(304);
+    });
+
+    it('serves a change appended by another process once this one has read it from the log', async () => {
+      const before = (await get('/v1/stories/etag')).body as StoryView;
+      // Not through this server: as another process would, straight into the log.
+      const elsewhere = await h.storyline.appender.append({
+        storyId: 'etag',
+        author: 'test desk',
+        events: [reported('from-elsewhere') as never],
+      });
+      await until(
+        async () => ((await get('/v1/stories/etag')).body as StoryView).version > before.version,
+        'the other process’s append',
+      );
+      const after = (await get('/v1/stories/etag')).body as StoryView;
+      expect(after).toMatchObject({ version: elsewhere.version, position: elsewhere.positions[0] });
+      const timeline = (await get('/v1/stories/etag/timeline?order=desc&limit=1'))
+        .body as TimelinePage;
+      expect(timeline.entries.map((entry) => entry.developmentId)).toEqual(['from-elsewhere']);
     });
   });
 
@@ -291,7 +344,7 @@ describe('HTTP reads', () => {
     it('rejects a cursor it did not issue with 400', async () => {
       for (const cursor of ['garbage', '%%%', 'eyJmb28iOjF9', 'a'.repeat(201)]) {
         await expectError(
-          h.app.request(`/v1/stories/${storyId}/timeline?cursor=${cursor}`),
+          request(`/v1/stories/${storyId}/timeline?cursor=${cursor}`),
           400,
           'invalid_request',
         );
@@ -433,6 +486,39 @@ describe('HTTP reads', () => {
         expect(body).toMatchObject({ events: [], head, next: null });
       }
     });
+
+    it('sends full pages as immutable and the last page as no-cache, each with an ETag', async () => {
+      const positions = await eventRows();
+      const fullPath = '/v1/events?after=0&limit=1';
+      const full = await request(fullPath);
+      expect(full.status).toBe(200);
+      expect(((await full.json()) as EventsPage).next).toBe(positions[0]);
+      expect(full.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+      const fullTag = full.headers.get('ETag') ?? '';
+      expect(fullTag).not.toBe('');
+
+      const tipPath = `/v1/events?after=${positions.at(-2) ?? 0}`;
+      const tip = await request(tipPath);
+      expect(((await tip.json()) as EventsPage).next).toBeNull();
+      expect(tip.headers.get('Cache-Control')).toBe('no-cache');
+      const tipTag = tip.headers.get('ETag') ?? '';
+      expect(tipTag).not.toBe('');
+      const unchanged = await request(tipPath, { headers: { 'If-None-Match': tipTag } });
+      expect(unchanged.status).toBe(304);
+
+      // An append: the writer sees it on the tip at once; the full page is still the same.
+      const appended = await append('log-c', [opened('Log C')]);
+      const changed = await request(tipPath, { headers: { 'If-None-Match': tipTag } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('ETag')).not.toBe(tipTag);
+      const page = (await changed.json()) as EventsPage;
+      expect(page.events.map((event) => event.position)).toEqual([
+        positions.at(-1),
+        ...appended.positions,
+      ]);
+      const same = await request(fullPath, { headers: { 'If-None-Match': fullTag } });
+      expect(same.status).toBe(304);
+    });
   });
 
   describe('GET /v1/stories/{id}/events', () => {
@@ -462,7 +548,7 @@ describe('HTTP reads', () => {
   describe('event metadata and times', () => {
     it('records the token name as author, whatever the client sent', async () => {
       const token = await h.storyline.tokens.create('weekend desk');
-      const res = await h.append(
+      const res = await post(
         'authored',
         {
           events: [
@@ -474,7 +560,7 @@ describe('HTTP reads', () => {
             },
           ],
         },
-        { token },
+        token,
       );
       expect(res.status).toBe(201);
       const [event] = ((await get('/v1/stories/authored/events')).body as EventsPage).events;
@@ -531,7 +617,7 @@ describe('HTTP reads', () => {
 
     it('is 404 story_not_found at a position before the story opened', async () => {
       await expectError(
-        h.app.request(`/v1/stories/${storyId}/state?at=${openedAt - 1}`),
+        request(`/v1/stories/${storyId}/state?at=${openedAt - 1}`),
         404,
         'story_not_found',
       );
@@ -584,9 +670,7 @@ describe('HTTP reads', () => {
       );
 
       await expectError(
-        h.app.request(
-          `/v1/stories/${storyId}/state?asOf=${encodeURIComponent('2000-01-01T00:00:00Z')}`,
-        ),
+        request(`/v1/stories/${storyId}/state?asOf=${encodeURIComponent('2000-01-01T00:00:00Z')}`),
         404,
         'story_not_found',
       );

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import type { TokenStore } from '../../app/ports.ts';
-import type { StoryQueries } from '../../app/story-queries.ts';
+import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
@@ -48,6 +48,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.use(requestId());
   app.use(async function logRequest(c, next) {
+    // A silent logger costs nothing per request: no clock read, no log object built.
+    if (!logger.isLevelEnabled('info')) return next();
     const started = performance.now();
     await next();
     logger.info(
@@ -89,46 +91,80 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.get('/v1/stories', async (c) => c.json({ stories: await queries.listStories() }));
 
+  /**
+   * The story view as cached by the queries (no database access, no encoding: only cached ids
+   * are valid ones, and the body and ETag were made once for that version of the story).
+   */
   app.get('/v1/stories/:storyId', async (c) => {
-    const story = await queries.story(storyIdOf(c));
-    const etag = `"p${story.position}"`;
+    const read =
+      queries.cachedStory(c.req.param('storyId')) ?? (await queries.storyRead(storyIdOf(c)));
+    const { body, etag } = encodedStory(read);
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    return c.json(story);
+    return c.body(body, 200, jsonType);
   });
 
+  /**
+   * Timeline pages by story, position and query string: the page as a story stood at a position
+   * never changes, and a request finds the page for the version it would be served now.
+   */
+  const timelinePages = new EncodedCache(1024, 32 * 1024 * 1024, bodySize);
   app.get('/v1/stories/:storyId/timeline', async (c) => {
+    const search = searchOf(c.req.url);
+    const cached = queries.cachedStory(c.req.param('storyId'));
+    const hit =
+      cached === undefined
+        ? undefined
+        : timelinePages.get(`${cached.view.storyId}@${cached.view.position}${search}`);
+    if (hit !== undefined) return c.body(hit, 200, jsonType);
+
     const query = parse(timelineQuery, c.req.query(), 'invalid_request');
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const { story, entries } = await queries.timeline(storyIdOf(c), {
+    const { story, entries, ofStory } = await queries.timeline(storyIdOf(c), {
       order: query.order,
       limit: query.limit,
       ...(after === undefined ? {} : { after }),
     });
     const last = entries.at(-1);
-    return c.json({
-      storyId: story.storyId,
-      version: story.version,
-      position: story.position,
-      order: query.order,
-      entries,
-      next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
-    });
+    const body = utf8.encode(
+      JSON.stringify({
+        storyId: story.storyId,
+        version: story.version,
+        position: story.position,
+        order: query.order,
+        entries,
+        next: entries.length === query.limit && last !== undefined ? encodeCursor(last) : null,
+      }),
+    );
+    if (ofStory && queries.knownHead !== undefined)
+      timelinePages.set(`${story.storyId}@${story.position}${search}`, body);
+    return c.body(body, 200, jsonType);
   });
 
+  /**
+   * The state at a position of an append-only log never changes once the log reaches it, so it
+   * is encoded once; a moment is not kept (the log may still record events before it).
+   */
+  const statesAt = new EncodedCache(256, 32 * 1024 * 1024, bodySize);
   app.get('/v1/stories/:storyId/state', async (c) => {
     const query = parse(stateQuery, c.req.query(), 'invalid_request');
+    const storyId = storyIdOf(c);
+    const key = query.at === undefined ? null : `${storyId} ${query.at}`;
+    const kept = key === null ? undefined : statesAt.get(key);
+    if (kept !== undefined) return c.body(kept, 200, jsonType);
     const point =
       query.at === undefined ? { recordedAt: query.asOf as string } : { position: query.at };
-    const { story, timeline } = await queries.stateAt(storyIdOf(c), point);
-    return c.json({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline });
+    const { story, timeline } = await queries.stateAt(storyId, point);
+    const body = utf8.encode(
+      JSON.stringify({ ...story, asOf: query.asOf ?? null, at: query.at ?? null, timeline }),
+    );
+    if (key !== null) statesAt.set(key, body);
+    return c.body(body, 200, jsonType);
   });
 
-  app.get('/v1/stories/:storyId/events', async (c) => {
-    const query = parse(pageQuery, c.req.query(), 'invalid_request');
-    return c.json(await eventsPage(queries, { ...query, storyId: storyIdOf(c) }));
-  });
+  const eventPages = new EventPages(queries);
+  app.get('/v1/stories/:storyId/events', (c) => eventPages.serve(c, true));
 
   app.get('/v1/stories/:storyId/feed.atom', async (c) => {
     const { story, entries } = await queries.timeline(storyIdOf(c), {
@@ -162,10 +198,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     );
   });
 
-  app.get('/v1/events', async (c) => {
-    const query = parse(pageQuery, c.req.query(), 'invalid_request');
-    return c.json(await eventsPage(queries, query));
-  });
+  app.get('/v1/events', (c) => eventPages.serve(c, false));
 
   app.post(
     '/v1/stories/:storyId/events',
@@ -232,22 +265,138 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   return app;
 }
 
-async function eventsPage(
-  queries: StoryQueries,
-  query: { after: number; limit: number; storyId?: string },
-) {
-  // One more than asked tells whether another page follows.
-  const page = await (query.storyId === undefined
-    ? queries.events({ after: query.after, limit: query.limit + 1 })
-    : queries.storyEvents(query.storyId, { after: query.after, limit: query.limit + 1 }));
-  const events = page.events.slice(0, query.limit);
-  const more = page.events.length > query.limit;
-  return {
-    events,
-    head: page.head,
-    next: more ? (events.at(-1)?.position ?? null) : null,
-    epoch: page.epoch,
-  };
+const jsonType = { 'Content-Type': 'application/json' } as const;
+
+/** A response body encoded once; hono's Node adapter writes it to the socket as it is. */
+type Body = Uint8Array<ArrayBuffer>;
+const utf8 = new TextEncoder();
+
+/** The story view's body and ETag, made once per version of the story that the queries cache. */
+const encodedStories = new WeakMap<StoryRead, { readonly body: Body; readonly etag: string }>();
+function encodedStory(read: StoryRead): { readonly body: Body; readonly etag: string } {
+  let encoded = encodedStories.get(read);
+  if (encoded === undefined) {
+    encoded = { body: utf8.encode(read.json), etag: `"p${read.view.position}"` };
+    encodedStories.set(read, encoded);
+  }
+  return encoded;
+}
+
+interface EncodedPage {
+  readonly body: Body;
+  readonly etag: string;
+  /** The log's head the page was read at. */
+  readonly head: number;
+  readonly full: boolean;
+}
+
+/**
+ * Pages of the log (`/v1/events`, `/v1/stories/{id}/events`), encoded once.
+ *
+ * A full page (`limit` events and a `next`) is a stretch of an append-only log: it never
+ * changes, so it is kept by its URL and sent as immutable (its `head` is the head when the page
+ * was first read, a lower bound of the log's head). A page at the tip changes with every append:
+ * it is kept only while this process knows of no event past the head it was read at, and is
+ * sent with `no-cache` so that a client, or a cache in between, asks again each time (a 304 when
+ * nothing was appended): a writer always reads its own appends.
+ */
+class EventPages {
+  readonly #queries: StoryQueries;
+  readonly #full = new EncodedCache(1024, 64 * 1024 * 1024, pageSize);
+  readonly #tips = new EncodedCache(256, 16 * 1024 * 1024, pageSize);
+
+  constructor(queries: StoryQueries) {
+    this.#queries = queries;
+  }
+
+  async serve(c: Context<Env>, ofStory: boolean): Promise<Response> {
+    const key = c.req.url.slice(c.req.url.indexOf('/', 8));
+    let page = this.#full.get(key);
+    if (page === undefined) {
+      const tip = this.#tips.get(key);
+      const known = this.#queries.knownHead;
+      if (tip !== undefined && known !== undefined && tip.head >= known) page = tip;
+    }
+    if (page === undefined) {
+      const query = parse(pageQuery, c.req.query(), 'invalid_request');
+      page = await this.#read(query, ofStory ? storyIdOf(c) : undefined);
+      if (page.full) this.#full.set(key, page);
+      else if (this.#queries.knownHead !== undefined) this.#tips.set(key, page);
+    }
+    c.header('ETag', page.etag);
+    c.header('Cache-Control', page.full ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (matchesEtag(c.req.header('If-None-Match'), page.etag)) return c.body(null, 304);
+    return c.body(page.body, 200, jsonType);
+  }
+
+  async #read(
+    query: { after: number; limit: number },
+    storyId: string | undefined,
+  ): Promise<EncodedPage> {
+    // One more than asked tells whether another page follows.
+    const asked = { after: query.after, limit: query.limit + 1 };
+    const page = await (storyId === undefined
+      ? this.#queries.events(asked)
+      : this.#queries.storyEvents(storyId, asked));
+    const events = page.events.slice(0, query.limit);
+    const next = page.events.length > query.limit ? (events.at(-1)?.position ?? null) : null;
+    const body = utf8.encode(JSON.stringify({ events, head: page.head, next, epoch: page.epoch }));
+    return next === null
+      ? { body, etag: `W/"${page.epoch}:h${page.head}"`, head: page.head, full: false }
+      : { body, etag: `W/"${page.epoch}:${query.after}-${next}"`, head: page.head, full: true };
+  }
+}
+
+/** Encoded responses by key, least recently used first out past a count or a size in bytes. */
+class EncodedCache<T> {
+  readonly #values = new Map<string, T>();
+  readonly #maxCount: number;
+  readonly #maxBytes: number;
+  readonly #sizeOf: (value: T) => number;
+  #bytes = 0;
+
+  constructor(maxCount: number, maxBytes: number, sizeOf: (value: T) => number) {
+    this.#maxCount = maxCount;
+    this.#maxBytes = maxBytes;
+    this.#sizeOf = sizeOf;
+  }
+
+  get(key: string): T | undefined {
+    const value = this.#values.get(key);
+    if (value !== undefined) {
+      this.#values.delete(key);
+      this.#values.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: T): void {
+    // One huge response may not push out everything else.
+    if (this.#sizeOf(value) > this.#maxBytes / 8) return;
+    this.#delete(key);
+    this.#values.set(key, value);
+    this.#bytes += this.#sizeOf(value);
+    for (const oldest of this.#values.keys()) {
+      if (this.#values.size <= this.#maxCount && this.#bytes <= this.#maxBytes) break;
+      this.#delete(oldest);
+    }
+  }
+
+  #delete(key: string): void {
+    const value = this.#values.get(key);
+    if (value === undefined) return;
+    this.#values.delete(key);
+    this.#bytes -= this.#sizeOf(value);
+  }
+}
+
+const bodySize = (body: Body): number => body.byteLength;
+const pageSize = (page: EncodedPage): number => page.body.byteLength;
+
+/** The query string of a URL, `?` included ('' without one). */
+function searchOf(url: string): string {
+  const start = url.indexOf('?');
+  return start < 0 ? '' : url.slice(start);
 }
 
 function storyIdOf(c: Context): string {

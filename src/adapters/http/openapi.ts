@@ -252,7 +252,7 @@ const operations: readonly Operation[] = [
     operationId: 'getStoryEvents',
     tag: 'log',
     summary: "One story's events after a position, in position order",
-    description: '`after` is a global position, as in `/v1/events`.',
+    description: '`after` is a global position, as in `/v1/events`, and caching is the same.',
     parameters: [storyIdParameter, ...queryParameters(pageQuery)],
     responses: { '200': { description: 'a page of events', content: json(ref('EventsPage')) } },
     errors: storyErrors,
@@ -369,7 +369,7 @@ const operations: readonly Operation[] = [
     tag: 'log',
     summary: 'Events after a position, in position order, across all stories',
     description:
-      'Positions grow in commit order: reading `after` the last position seen never skips or repeats an event.',
+      'Positions grow in commit order: reading `after` the last position seen never skips or repeats an event. A full page (one with a `next`) never changes: it comes with `Cache-Control: public, max-age=31536000, immutable` and an ETag, and its `head` is the head when it was first read. The last page (`next` null) comes with `no-cache` and an ETag that changes with the head: send it back as `If-None-Match` to get 304 while nothing was appended.',
     parameters: queryParameters(pageQuery),
     responses: { '200': { description: 'a page of events', content: json(ref('EventsPage')) } },
     errors: ['invalid_request'],

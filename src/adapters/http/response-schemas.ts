@@ -200,7 +200,9 @@ export const recordedEventSchema: z.ZodType<RecordedEvent> = z.discriminatedUnio
 
 export const eventsPageSchema = z.object({
   events: z.array(recordedEventSchema),
-  head: positionNumber.describe('the last position in the log'),
+  head: positionNumber.describe(
+    'the last position in the log (on a full page: when the page was first read)',
+  ),
   next: positionNumber
     .nullable()
     .describe('pass as `after` for the next page; null when you have everything up to head'),

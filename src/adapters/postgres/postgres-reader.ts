@@ -61,16 +61,17 @@ export class PostgresReader implements LogReader {
 
   async storyEvents(
     storyId: string,
-    until: { position?: number; recordedAt?: string },
+    range: { after?: number; position?: number; recordedAt?: string },
   ): Promise<readonly RecordedEvent[]> {
     let query = this.#db
       .selectFrom('events')
       .selectAll()
       .where('story_id', '=', storyId)
       .orderBy('position');
-    if (until.position !== undefined) query = query.where('position', '<=', until.position);
-    if (until.recordedAt !== undefined)
-      query = query.where('recorded_at', '<=', new Date(until.recordedAt));
+    if (range.after !== undefined) query = query.where('position', '>', range.after);
+    if (range.position !== undefined) query = query.where('position', '<=', range.position);
+    if (range.recordedAt !== undefined)
+      query = query.where('recorded_at', '<=', new Date(range.recordedAt));
     return (await query.execute()).map(eventFromRow);
   }
 
