@@ -128,6 +128,8 @@ export interface LogReader {
   getStory(storyId: string): Promise<StoryView | null>;
   listStories(): Promise<readonly StoryListItem[]>;
   timeline(storyId: string, query: TimelineQuery): Promise<readonly TimelineEntry[]>;
+  /** The story's timeline entries that have been corrected at least once, in no set order. */
+  correctedEntries(storyId: string): Promise<readonly TimelineEntry[]>;
   /** Whether the database answers and every migration has been applied. */
   ready(): Promise<boolean>;
 }

@@ -6,10 +6,16 @@
  * every read goes to the database. Time travel folds at most K events onto the nearest in-memory
  * checkpoint (story-checkpoints.ts), with or without a feed.
  */
+import { correctionsLog } from '../domain/corrections-log.ts';
 import { StorylineError } from '../domain/errors.ts';
 import type { RecordedEvent } from '../domain/event-types.ts';
 import { foldOnto, foldStory } from '../domain/story-fold.ts';
-import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
+import type {
+  CorrectionView,
+  StoryProjection,
+  StoryView,
+  TimelineEntry,
+} from '../domain/story-view.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { EventPage, EventQuery, LogReader, StoryListItem, TimelineQuery } from './ports.ts';
 import { StoryHistory } from './story-checkpoints.ts';
@@ -129,6 +135,22 @@ export class StoryQueries {
     // then another moved in, which did. So a page without such an entry is the view's page.
     const ofStory = entries.every((entry) => entry.updatedPosition <= story.position);
     return { story, entries, ofStory };
+  }
+
+  /** A page of the corrections log: the corrections at positions after `after`, oldest first. */
+  async corrections(
+    storyId: string,
+    query: { readonly after: number; readonly limit: number },
+  ): Promise<{ story: StoryView; corrections: readonly CorrectionView[]; more: boolean }> {
+    const story = await this.story(storyId);
+    const log = correctionsLog(await this.#reader.correctedEntries(storyId)).filter(
+      (correction) => correction.position > query.after && correction.position <= story.position,
+    );
+    return {
+      story,
+      corrections: log.slice(0, query.limit),
+      more: log.length > query.limit,
+    };
   }
 
   /**

@@ -2,6 +2,7 @@
  * The seed story end to end: importing is idempotent, a rebuild reproduces the live views
  * byte for byte, and time travel at every position equals folding the log up to it.
  */
+import { correctionsLog } from '../../src/domain/corrections-log.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importEvents } from '../../src/app/import-events.ts';
@@ -73,6 +74,29 @@ describe('the seed story', () => {
     expect(body.claims.some((claim: { disputeCount: number }) => claim.disputeCount > 0)).toBe(
       true,
     );
+  });
+
+  it('serves the corrections log a page at a time, derived from the corrected entries', async () => {
+    const story = await h.getJson(`/v1/stories/${storyId}`);
+    const all: { position: number; developmentId: string; previous: unknown }[] = [];
+    let after = 0;
+    for (let page = 0; page < 100; page += 1) {
+      const { status, body } = await h.getJson(
+        `/v1/stories/${storyId}/corrections?after=${after}&limit=1`,
+      );
+      expect(status).toBe(200);
+      all.push(...body.corrections);
+      if (body.next === null) break;
+      after = body.next;
+    }
+    expect(all).toHaveLength(story.body.counts.corrections);
+    expect(all.map((correction) => correction.position)).toEqual(
+      [...all.map((correction) => correction.position)].sort((a, b) => a - b),
+    );
+    const { projection } = await h.storyline.queries.snapshot(storyId);
+    expect(all).toEqual(correctionsLog(projection.timeline));
+    const missing = await h.getJson('/v1/stories/no-such-story/corrections');
+    expect(missing.status).toBe(404);
   });
 
   it('rebuilds into byte-identical views, also after more appends', async () => {

@@ -142,6 +142,18 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.body(body, 200, jsonType);
   });
 
+  app.get('/v1/stories/:storyId/corrections', async (c) => {
+    const query = parse(pageQuery, c.req.query(), 'invalid_request');
+    const { story, corrections, more } = await queries.corrections(storyIdOf(c), query);
+    return c.json({
+      storyId: story.storyId,
+      version: story.version,
+      position: story.position,
+      corrections,
+      next: more ? (corrections.at(-1)?.position ?? null) : null,
+    });
+  });
+
   /**
    * The state at a position of an append-only log never changes once the log reaches it, so it
    * is encoded once; a moment is not kept (the log may still record events before it).

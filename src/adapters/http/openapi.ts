@@ -25,6 +25,8 @@ import { httpStatusOf } from './error-responses.ts';
 import { pageQuery, position, stateQuery, timelineQuery, wholeNumber } from './request-schemas.ts';
 import {
   appendResultSchema,
+  correctionsPageSchema,
+  correctionViewSchema,
   developmentRefSchema,
   disputeViewSchema,
   errorBodySchema,
@@ -63,6 +65,8 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   DisputeView: disputeViewSchema,
   TimelineEntry: timelineEntrySchema,
   TimelinePage: timelinePageSchema,
+  CorrectionsPage: correctionsPageSchema,
+  CorrectionView: correctionViewSchema,
   StoryState: storyStateSchema,
   RecordedEvent: recordedEventSchema,
   EventsPage: eventsPageSchema,
@@ -230,6 +234,20 @@ const operations: readonly Operation[] = [
     parameters: [storyIdParameter, ...queryParameters(timelineQuery)],
     responses: {
       '200': { description: 'a page of the timeline', content: json(ref('TimelinePage')) },
+    },
+    errors: storyErrors,
+  },
+  {
+    method: 'get',
+    path: '/v1/stories/{storyId}/corrections',
+    operationId: 'getCorrections',
+    tag: 'read',
+    summary: 'The corrections log: every correction, oldest first, a page at a time',
+    description:
+      'Each correction names the development it changed and carries the new values and the ones they replaced. `after` is a log position: pass `next` for the following page.',
+    parameters: [storyIdParameter, ...queryParameters(pageQuery)],
+    responses: {
+      '200': { description: 'a page of corrections', content: json(ref('CorrectionsPage')) },
     },
     errors: storyErrors,
   },

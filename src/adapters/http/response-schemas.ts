@@ -160,6 +160,16 @@ export const timelinePageSchema = z.object({
   next: z.string().nullable().describe('the cursor of the next page; null at the end'),
 });
 
+export const correctionsPageSchema = z.object({
+  storyId: z.string(),
+  version: count,
+  position: positionNumber,
+  corrections: z.array(correctionViewSchema).describe('oldest first'),
+  next: positionNumber
+    .nullable()
+    .describe('pass as `after` for the next page; null when this page holds the rest'),
+});
+
 const storyListItemSchema: z.ZodType<StoryListItem> = z.object({
   storyId: z.string(),
   title: z.string(),

@@ -141,6 +141,16 @@ export class PostgresReader implements LogReader {
     return (await select.execute()).map((row) => row.entry as TimelineEntry);
   }
 
+  async correctedEntries(storyId: string): Promise<readonly TimelineEntry[]> {
+    const rows = await this.#db
+      .selectFrom('timeline_entries')
+      .select('entry')
+      .where('story_id', '=', storyId)
+      .where(sql<boolean>`json_array_length(entry -> 'corrections') > 0`)
+      .execute();
+    return rows.map((row) => row.entry as TimelineEntry);
+  }
+
   async ready(): Promise<boolean> {
     try {
       return await migrationsApplied(this.#db);
