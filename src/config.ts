@@ -44,6 +44,15 @@ const schema = z.object({
   STORYLINE_LIVE_TAIL: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   STORYLINE_LIVE_POLL_MS: z.coerce.number().int().min(50).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Lifecycle: connection limits, timeouts and shutdown.
+  STORYLINE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  STORYLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
+  STORYLINE_SHUTDOWN_MS: z.coerce.number().int().min(100).default(10_000),
+  STORYLINE_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  STORYLINE_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export interface Config {
@@ -60,6 +69,31 @@ export interface Config {
   readonly poolSize: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly live: LiveConfig;
+  readonly http: HttpConfig;
+  /** How long a SIGTERM or SIGINT may take, from the signal to the exit. */
+  readonly shutdownMs: number;
+  readonly databaseTimeouts: DatabaseTimeouts;
+}
+
+export interface HttpConfig {
+  /** Time a client has to send a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included (not the response's time). */
+  readonly requestTimeoutMs: number;
+  /** Open connections from one remote address; more are answered 503. 0: no cap. */
+  readonly maxConnectionsPerAddress: number;
+}
+
+/** Set on every pool connection; 0 turns one off. */
+export interface DatabaseTimeouts {
+  /** Establishing a connection, and waiting for a free one in the pool. */
+  readonly connectMs: number;
+  /** Any one statement. */
+  readonly statementMs: number;
+  /** Waiting for a lock, the append lock included. */
+  readonly lockMs: number;
+  /** A transaction left idle: the server ends its session and so releases its locks. */
+  readonly idleInTransactionMs: number;
 }
 
 export interface LiveConfig {
@@ -91,6 +125,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`invalid configuration:\n${problems}`);
   }
   const value = parsed.data;
+  if (value.STORYLINE_HTTP_HEADERS_TIMEOUT_MS > value.STORYLINE_HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses a headers timeout longer than the request timeout.
+    throw new Error(
+      'invalid configuration:\n  STORYLINE_HTTP_HEADERS_TIMEOUT_MS: must not exceed STORYLINE_HTTP_REQUEST_TIMEOUT_MS',
+    );
+  }
   return {
     databaseUrl: value.DATABASE_URL,
     host: value.HOST,
@@ -115,6 +155,18 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       maxStories: value.STORYLINE_LIVE_MAX_STORIES,
       tailSize: value.STORYLINE_LIVE_TAIL,
       pollIntervalMs: value.STORYLINE_LIVE_POLL_MS,
+    },
+    http: {
+      headersTimeoutMs: value.STORYLINE_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: value.STORYLINE_HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerAddress: value.STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    },
+    shutdownMs: value.STORYLINE_SHUTDOWN_MS,
+    databaseTimeouts: {
+      connectMs: value.STORYLINE_DB_CONNECT_TIMEOUT_MS,
+      statementMs: value.STORYLINE_DB_STATEMENT_TIMEOUT_MS,
+      lockMs: value.STORYLINE_DB_LOCK_TIMEOUT_MS,
+      idleInTransactionMs: value.STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
   };
 }
