@@ -34,12 +34,20 @@ export function runCli(
   });
 }
 
-/** Starts `storyline serve` and resolves once it prints the URL it serves. */
+/**
+ * Starts `storyline serve` and resolves once it prints the URL it serves. `detached`: in a process
+ * group of its own, as a terminal runs a command (signal the group with `process.kill(-pid)`).
+ */
 export function startServe(
   env: Record<string, string | undefined>,
+  options: { detached?: boolean } = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: childEnv(env), cwd: projectRoot });
+    const child = spawn(process.execPath, [bin, 'serve'], {
+      env: childEnv(env),
+      cwd: projectRoot,
+      detached: options.detached === true,
+    });
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
