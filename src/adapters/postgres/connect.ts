@@ -23,15 +23,54 @@ export interface PostgresConnection {
   close(): Promise<void>;
 }
 
+/**
+ * Bounds on every pool connection, in milliseconds; 0 turns one off. The server enforces all but
+ * `connectMs`, so they hold however the client stalls.
+ */
+export interface ConnectionTimeouts {
+  /** Establishing a connection, and waiting for a free one when the pool is full. */
+  readonly connectMs: number;
+  /** Any one statement (`statement_timeout`). */
+  readonly statementMs: number;
+  /** Waiting for any lock, the append lock included (`lock_timeout`). */
+  readonly lockMs: number;
+  /**
+   * A transaction left idle (`idle_in_transaction_session_timeout`): the server ends the session
+   * and so frees its locks. This is what stops a stalled process holding the append lock from
+   * blocking every writer in every process.
+   */
+  readonly idleInTransactionMs: number;
+}
+
+export const defaultConnectionTimeouts: ConnectionTimeouts = {
+  connectMs: 5000,
+  statementMs: 30_000,
+  lockMs: 5000,
+  idleInTransactionMs: 10_000,
+};
+
 export function connect(
   connectionString: string,
-  options: { maxConnections?: number; applicationName?: string } = {},
+  options: {
+    maxConnections?: number;
+    applicationName?: string;
+    timeouts?: Partial<ConnectionTimeouts>;
+  } = {},
 ): PostgresConnection {
+  const timeouts = { ...defaultConnectionTimeouts, ...options.timeouts };
   const pool = new pg.Pool({
     connectionString,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'storyline',
     types,
+    // Sent with each connection's startup, so every session of the pool has them from its
+    // first statement (pg leaves a 0 out: the server's default, off).
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    // A server that vanished without a reset (a cut network) is noticed, not waited on forever.
+    keepAlive: true,
   });
   // An idle client losing its server (a database restart) must not crash the process; the
   // pool drops it and the next query gets a fresh connection.

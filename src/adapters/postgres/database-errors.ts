@@ -7,8 +7,12 @@
 import { StorylineError } from '../../domain/errors.ts';
 
 const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
-/** SQLSTATEs for: admin or crash shutdown, cannot connect now, too many connections. */
-const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs for: admin or crash shutdown, cannot connect now, too many connections; and the
+ * bounds we set on every connection: a lock not granted in time (`lock_timeout`), a statement
+ * cancelled (`statement_timeout`), a session ended for idling in a transaction.
+ */
+const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300', '55P03', '57014', '25P03']);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -17,7 +21,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (networkCodes.has(code) || unavailableStates.has(code)) return true;
     if (code.startsWith('08')) return true; // connection exception class
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+  // The last: no free connection in the pool within the connect timeout.
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
     error.message,
   );
 }

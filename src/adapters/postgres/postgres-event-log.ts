@@ -7,6 +7,12 @@
  * positions means each append's positions come after every committed one, and the lock is only
  * released after the commit is visible. Position order is therefore commit order, and a single
  * integer is a safe cursor for every reader, in every process.
+ *
+ * The lock serializes every writer of every process, so a holder that stalls must not hold it for
+ * long: waiting for it is bounded by `lock_timeout` (then `unavailable`, 503), and a holder that
+ * idles in its transaction is ended by the server (`idle_in_transaction_session_timeout`), which
+ * frees the lock. Both are set on every pool connection (connect.ts), so both append paths below
+ * keep them.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type pg from 'pg';
