@@ -2,6 +2,7 @@
  * The `storyline` command: the one entry point that reads process.env and process.argv.
  */
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import { rebuildViews } from './app/rebuild-views.ts';
 import { importEvents } from './app/import-events.ts';
 import { readStoryFiles } from './adapters/files/story-files.ts';
@@ -130,7 +131,11 @@ async function withStoryline(
 
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config);
+  // Listening from the start: a signal during startup stops the service once it is up, in
+  // order, instead of killing the process and leaving the embedded database behind.
+  const stop = stopRequests(logger);
   const storyline = await openStoryline(config, logger);
+  storyline.onFatal((message) => stop.fatal(message));
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {
     if (config.seed) await seedIfEmpty(storyline, config.eventsDir, logger);
@@ -154,20 +159,68 @@ async function serve(config: Config): Promise<number> {
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  // In order: stop taking requests and let in-flight ones finish, then let queued appends
-  // commit, then close the pool and the embedded database.
-  await running.close();
+  const reason = await stop.requested;
+  // The whole shutdown is bounded: should anything hang past STORYLINE_SHUTDOWN_MS, the process
+  // exits anyway (the embedded database is still asked to stop, by its exit hook).
+  let stopped = false;
+  const bound = setTimeout(() => {
+    if (!stopped) {
+      console.error(
+        `storyline: did not stop within STORYLINE_SHUTDOWN_MS (${config.shutdownMs} ms); exiting`,
+      );
+    }
+    process.exit(stopped ? process.exitCode : 1);
+  }, config.shutdownMs);
+  bound.unref();
+  // In order: stop taking connections and requests, end live sessions, let in-flight requests
+  // finish (cut what is left when the drain's share of the time is up), then let queued appends
+  // commit, close the pool and, last, stop the embedded database.
+  const drainMs = Math.max(config.shutdownMs / 2, config.shutdownMs - 3000);
+  await running.close({ deadlineMs: drainMs });
   await storyline.close();
+  stopped = true;
+  if (reason.fatal !== undefined) {
+    console.error(
+      `storyline: ${reason.fatal}; exiting so that a supervisor (or you) can start Storyline again`,
+    );
+    return 1;
+  }
   logger.info('stopped');
   return 0;
+}
+
+interface StopReason {
+  readonly signal?: NodeJS.Signals;
+  /** A failure the service cannot recover from. */
+  readonly fatal?: string;
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM ask for a shutdown. The handlers stay for the whole run: a second
+ * signal is noted, not left to Node's default, which would kill the process mid-drain.
+ */
+function stopRequests(logger: Logger): {
+  readonly requested: Promise<StopReason>;
+  fatal(message: string): void;
+} {
+  let resolve: (reason: StopReason) => void = () => undefined;
+  const requested = new Promise<StopReason>((settle) => {
+    resolve = settle;
+  });
+  let asked = false;
+  const request = (reason: StopReason) => {
+    if (asked) {
+      logger.warn(reason, 'already shutting down (within STORYLINE_SHUTDOWN_MS)');
+      return;
+    }
+    asked = true;
+    if (reason.fatal === undefined) logger.info(reason, 'shutting down');
+    else logger.error(reason, 'shutting down');
+    resolve(reason);
+  };
+  process.on('SIGINT', (signal) => request({ signal }));
+  process.on('SIGTERM', (signal) => request({ signal }));
+  return { requested, fatal: (message) => request({ fatal: message }) };
 }
 
 function fail(message: string): number {

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
 import { LiveFeed } from './app/live-feed.ts';
@@ -14,8 +14,13 @@ import { LiveSessions } from './app/live-sessions.ts';
 import { importEvents, type ImportReport } from './app/import-events.ts';
 import { StoryQueries } from './app/story-queries.ts';
 import { readStoryFiles } from './adapters/files/story-files.ts';
+import { GuardedServer } from './adapters/http/guarded-server.ts';
 import { createHttpApp } from './adapters/http/http-app.ts';
-import { connect, type PostgresConnection } from './adapters/postgres/connect.ts';
+import {
+  connect,
+  defaultConnectionTimeouts,
+  type PostgresConnection,
+} from './adapters/postgres/connect.ts';
 import {
   ensureDatabase,
   startEmbeddedPostgres,
@@ -48,21 +53,34 @@ export interface Storyline {
   readonly databaseLabel: string;
   /** Hears the events of each append this process commits, before the appenders are answered. */
   onCommit(listener: (events: readonly RecordedEvent[]) => void): () => void;
+  /**
+   * Hears, once, of a failure this process cannot recover from: the embedded PostgreSQL it
+   * started has stopped. Nothing restarts it; the service should exit non-zero so that a
+   * supervisor (or the person who ran `npm start`) can start it again.
+   */
+  onFatal(listener: (message: string) => void): void;
   close(): Promise<void>;
 }
 
 /** Connects (starting the embedded server if no URL is configured), migrates, wires. */
 export async function openStoryline(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize'> &
+    Partial<Pick<Config, 'databaseTimeouts'>>,
   logger: Logger,
 ): Promise<Storyline> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
   let databaseLabel: string;
+  let fatal: string | null = null;
+  const fatalListeners = new Set<(message: string) => void>();
   if (url === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message),
+      onUnexpectedExit: (message) => {
+        fatal = message;
+        for (const listener of fatalListeners) listener(message);
+      },
     });
     await ensureDatabase(embedded.url('postgres'), 'storyline');
     url = embedded.url('storyline');
@@ -72,22 +90,33 @@ export async function openStoryline(
     databaseLabel = `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
   }
 
-  const connection = connect(url, { maxConnections: config.poolSize });
+  const timeouts = { ...defaultConnectionTimeouts, ...config.databaseTimeouts };
+  const connection = connect(url, { maxConnections: config.poolSize, timeouts });
+  // Migrations wait for the migration lock while another process migrates, and a migration or
+  // the rebuild after it may run long statements: on connections of their own, without the
+  // statement and lock timeouts meant for requests. (An idle transaction still ends.)
+  const maintenance = connect(url, {
+    maxConnections: 2,
+    applicationName: 'storyline-migrate',
+    timeouts: { ...timeouts, statementMs: 0, lockMs: 0 },
+  });
   try {
     await connection.pool.query('select 1').catch((error: unknown) => {
       throw new Error(`cannot reach the ${databaseLabel}`, { cause: error });
     });
-    const applied = await migrateToLatest(connection.db);
+    const applied = await migrateToLatest(maintenance.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
     if (applied.some((name) => viewsRebuiltBy.has(name))) {
-      const rebuilt = await rebuildViews(new PostgresEventLog(connection.db, connection.pool));
+      const rebuilt = await rebuildViews(new PostgresEventLog(maintenance.db, maintenance.pool));
       logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
     }
   } catch (error) {
+    await maintenance.close();
     await connection.close();
     await embedded?.close();
     throw error;
   }
+  await maintenance.close();
 
   const log = new PostgresEventLog(connection.db, connection.pool);
   const metrics = new StorylineMetrics();
@@ -111,6 +140,10 @@ export async function openStoryline(
     onCommit(listener) {
       commitListeners.add(listener);
       return () => commitListeners.delete(listener);
+    },
+    onFatal(listener) {
+      if (fatal !== null) listener(fatal);
+      else fatalListeners.add(listener);
     },
     async close() {
       await appender.close();
@@ -142,13 +175,20 @@ export interface RunningServer {
   readonly server: Server;
   readonly feed: LiveFeed;
   readonly hub: LiveHub;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and requests (later ones on open connections get 503 with
+   * `Connection: close`); ends every WebSocket and SSE session with the position to resume after
+   * (1001, SSE `close`); lets in-flight requests finish, answering them with `Connection:
+   * close`; closes keep-alive connections as they go idle; stops the feed. Connections still
+   * open after `deadlineMs` (default 10 s) are cut.
+   */
+  close(options?: { readonly deadlineMs?: number }): Promise<void>;
 }
 
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 export async function startHttpServer(
   storyline: Storyline,
-  config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'>,
+  config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> & Partial<Pick<Config, 'http'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -194,7 +234,8 @@ export async function startHttpServer(
     live: { feed, reader: storyline.reader, sessions, options: sessionOptions },
     metrics,
   });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
+  const { server } = guarded;
   const hub = new LiveHub(server, sessions, logger, {
     ...sessionOptions,
     maxConnections: config.live.maxConnections,
@@ -202,6 +243,7 @@ export async function startHttpServer(
     heartbeatMs: config.live.heartbeatMs,
     allowedOrigins: config.live.allowedOrigins,
   });
+  guarded.guardUpgrades();
   // After the sessions' listener, so the fan-out lag includes sending to them.
   const unobserveLive = metrics.observeLive(feed, { sessions, hub });
   await new Promise<void>((resolve, reject) => {
@@ -218,17 +260,10 @@ export async function startHttpServer(
     server,
     feed,
     hub,
-    /**
-     * Stops accepting; tells every live client where to resume (1001, SSE `close`); lets
-     * in-flight requests finish and drops idle keep-alive sockets; stops the feed.
-     */
-    close: async () => {
-      const closed = new Promise<void>((resolve, reject) => {
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-      });
+    close: async ({ deadlineMs = 10_000 } = {}) => {
+      const drained = guarded.drain(deadlineMs);
       await hub.close();
-      server.closeIdleConnections();
-      await closed;
+      await drained;
       unobserveLive();
       stopOffering();
       queries.close();

