@@ -39,7 +39,7 @@ interface Outcome {
 }
 
 /**
- * Runs keep-alive appenders against a running `serve`, signals it once `before` appends have
+ * Runs keep-alive appenders against a running `serve`, signals it once 200 appends have
  * succeeded, and keeps appending until it exits. Returns every outcome and the exit code.
  */
 async function appendThroughShutdown(
@@ -107,7 +107,7 @@ async function appendThroughShutdown(
           message: body?.error?.message ?? null,
         });
       } catch {
-        outcomes.push({ id, ...sent, answeredBeforeSignal: false, status: 0, message: null });
+        outcomes.push({ id, ...sent, answeredBeforeSignal: !signalled, status: 0, message: null });
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
@@ -128,9 +128,8 @@ async function appendThroughShutdown(
   const lateStatus = late.status();
   await late.close();
 
-  let code: number | null = null;
   await until(() => exited, 'the exit, well within STORYLINE_SHUTDOWN_MS and a margin', 30_000);
-  code = await exit;
+  const code = await exit;
   await Promise.all(loops);
   await until(() => socket.closed !== null, 'the WebSocket close');
   await until(() => stream.ended(), 'the SSE stream end');
