@@ -2,7 +2,8 @@
  * Connection-level limits of the HTTP server: a client that dribbles its headers or its body is
  * cut off at the request timeouts (408), while SSE streams and WebSockets, which are long
  * responses and upgraded connections rather than slow requests, stay open; and one address gets
- * at most so many connections, past which it is answered 503 with `Retry-After`.
+ * at most so many connections, past which it is answered 503 with `Retry-After`. A drain
+ * answers what it accepted and refuses what arrives after it began.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
@@ -21,6 +22,7 @@ describe('HTTP connection limits', () => {
     h = await createHarness();
   });
   afterAll(async () => {
+    // Closing twice is harmless: the drain test closed its server already.
     for (const server of servers) await server.close();
     await h.close();
   });
@@ -44,6 +46,7 @@ describe('HTTP connection limits', () => {
   }
 
   const short = { headersTimeoutMs: 500, requestTimeoutMs: 1000, maxConnectionsPerAddress: 100 };
+  const defaultHttp = readConfig({}).http;
 
   it('cuts off a client that dribbles its body, with 408', async () => {
     const server = await serve(short);
@@ -98,12 +101,38 @@ describe('HTTP connection limits', () => {
     await stream.close();
   });
 
+  it('while draining, finishes a request in flight with Connection: close and refuses a later one', async () => {
+    const server = await serve(defaultHttp);
+    const body = JSON.stringify({ events: [opened('Draining')] });
+    // A request that has begun but not finished arriving: not idle, so not closed by the drain.
+    const late = await openRaw(server.url);
+    late.write('GET /v1/stories HTTP/1.1\r\nHost: localhost\r\n');
+    const inFlight = await openRaw(server.url);
+    const received = new Promise((resolve) => server.server.once('request', resolve));
+    inFlight.write(
+      `POST /v1/stories/draining/events HTTP/1.1\r\nHost: localhost\r\n` +
+        `Authorization: Bearer ${h.token}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await received;
+
+    const closing = server.close({ deadlineMs: 10_000 });
+    inFlight.write(body.slice(10));
+    late.write('\r\n');
+    await Promise.all([inFlight.closed, late.closed, closing]);
+
+    // Accepted before the drain: answered with its outcome, and told the connection closes.
+    expect(inFlight.status()).toBe(201);
+    expect(headerOf(inFlight.received(), 'Connection')).toBe('close');
+    // Arrived during the drain: refused, nothing appended.
+    expect(late.status()).toBe(503);
+    expect(headerOf(late.received(), 'Retry-After')).toMatch(/^\d+$/);
+    expect(late.received()).toContain('"code":"unavailable"');
+    expect(late.received()).toContain('shutting down');
+  });
+
   it('answers 503 with Retry-After past the connections one address may open', async () => {
-    const server = await serve({
-      headersTimeoutMs: 10_000,
-      requestTimeoutMs: 30_000,
-      maxConnectionsPerAddress: 3,
-    });
+    const server = await serve({ ...defaultHttp, maxConnectionsPerAddress: 3 });
     const held: RawConnection[] = [];
     for (let index = 0; index < 3; index += 1) held.push(await openRaw(server.url));
 
