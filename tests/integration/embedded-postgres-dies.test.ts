@@ -21,7 +21,9 @@ describe('storyline serve when its embedded PostgreSQL dies', () => {
       try {
         expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
         // postmaster.pid: line 1 is the postmaster's pid.
-        const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const pid = Number(
+          readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+        );
         process.kill(pid, 'SIGKILL');
 
         await until(() => server.child.exitCode !== null, 'the service to exit', 30_000);

@@ -82,41 +82,45 @@ describe('a stalled holder of the append lock', () => {
     expect(rows[0]).toEqual({ lock: '300ms', statement: '30s', idle: '2s' });
   });
 
-  it('answers 503 while the lock is held, and appends resume once the holder is ended', {
-    timeout: 60_000,
-  }, async () => {
-    expect((await append([{ ...opened('Stalled'), id: randomUUID() }])).status).toBe(201);
+  it(
+    'answers 503 while the lock is held, and appends resume once the holder is ended',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      expect((await append([{ ...opened('Stalled'), id: randomUUID() }])).status).toBe(201);
 
-    // A Storyline connection (the same settings as the service's) takes the lock and stalls.
-    stalled = connect(database.url, {
-      maxConnections: 1,
-      applicationName: 'storyline-stalled',
-      timeouts: { idleInTransactionMs: 2000 },
-    });
-    const holder = await stalled.pool.connect();
-    const holderErrors: unknown[] = [];
-    holder.on('error', (error) => holderErrors.push(error));
-    await holder.query('begin');
-    await holder.query('select pg_advisory_xact_lock($1)', [appendLockKey]);
+      // A Storyline connection (the same settings as the service's) takes the lock and stalls.
+      stalled = connect(database.url, {
+        maxConnections: 1,
+        applicationName: 'storyline-stalled',
+        timeouts: { idleInTransactionMs: 2000 },
+      });
+      const holder = await stalled.pool.connect();
+      const holderErrors: unknown[] = [];
+      holder.on('error', (error) => holderErrors.push(error));
+      await holder.query('begin');
+      await holder.query('select pg_advisory_xact_lock($1)', [appendLockKey]);
 
-    // Meanwhile an append gives up waiting instead of hanging: the stored function's path...
-    const retried = { ...development('Written once the lock is free'), id: randomUUID() };
-    await expectError(append([retried]), 503, 'unavailable');
-    // ...and the locked-transaction path that decides under the lock.
-    const locked = await storyline.log
-      .withAppendLock(() => Promise.resolve('got the lock'))
-      .catch((error: unknown) => error);
-    expect(isStorylineError(locked) && locked.code).toBe('unavailable');
+      // Meanwhile an append gives up waiting instead of hanging: the stored function's path...
+      const retried = { ...development('Written once the lock is free'), id: randomUUID() };
+      await expectError(append([retried]), 503, 'unavailable');
+      // ...and the locked-transaction path that decides under the lock.
+      const locked = await storyline.log
+        .withAppendLock(() => Promise.resolve('got the lock'))
+        .catch((error: unknown) => error);
+      expect(isStorylineError(locked) && locked.code).toBe('unavailable');
 
-    // The server ends the stalled session, which frees the lock; the retry then appends.
-    await until(
-      async () => (await append([retried])).status === 201,
-      'an append once the stalled session is ended',
-      30_000,
-    );
-    expect(holderErrors[0]).toBeInstanceOf(Error);
-    holder.release(true);
-    const again = await append([retried]);
-    expect(again.status).toBe(200);
-  });
+      // The server ends the stalled session, which frees the lock; the retry then appends.
+      await until(
+        async () => (await append([retried])).status === 201,
+        'an append once the stalled session is ended',
+        30_000,
+      );
+      expect(holderErrors[0]).toBeInstanceOf(Error);
+      holder.release(true);
+      const again = await append([retried]);
+      expect(again.status).toBe(200);
+    },
+  );
 });

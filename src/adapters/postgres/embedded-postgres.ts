@@ -143,7 +143,7 @@ async function spawnPostmaster(
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       reject(new Error(`postgres exited (${signal ?? `code ${code ?? '?'}`}): ${output.trim()}`));
     };
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       const message = chunk.toString('utf8');
       log(message.trim());
       if (ready) return;
@@ -179,7 +179,8 @@ async function postgresBinary(): Promise<string> {
 }
 
 function postgresUserIds(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
 }
 
