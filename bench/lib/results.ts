@@ -21,7 +21,8 @@ export const ratioAtLeast = (limit: number): Target => ({ on: 'ratio', op: '>=',
 export const ratioAtMost = (limit: number, text?: string): Target =>
   text === undefined ? { on: 'ratio', op: '<=', limit } : { on: 'ratio', op: '<=', limit, text };
 export const valueAtLeast = (limit: number): Target => ({ on: 'value', op: '>=', limit });
-export const valueAtMost = (limit: number): Target => ({ on: 'value', op: '<=', limit });
+export const valueAtMost = (limit: number, text?: string): Target =>
+  text === undefined ? { on: 'value', op: '<=', limit } : { on: 'value', op: '<=', limit, text };
 
 export interface BaselineSummary extends Summary {
   /** What the baseline is, e.g. "raw pg insert, 8 connections". */

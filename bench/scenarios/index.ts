@@ -1,5 +1,7 @@
 /** Every scenario, in the order a full run takes them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { appendHttp } from './append-http.ts';
+import { liveLatency } from './live-latency.ts';
+import { reads } from './reads.ts';
 
-export const scenarios: readonly Scenario[] = [appendHttp];
+export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, reads];
