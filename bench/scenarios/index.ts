@@ -1,7 +1,8 @@
 /** Every scenario, in the order a full run takes them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { appendHttp } from './append-http.ts';
+import { fanOut } from './fan-out.ts';
 import { liveLatency } from './live-latency.ts';
 import { reads } from './reads.ts';
 
-export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, reads];
+export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, fanOut, reads];
