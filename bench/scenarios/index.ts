@@ -2,7 +2,8 @@
 import type { Scenario } from '../lib/scenario.ts';
 import { appendHttp } from './append-http.ts';
 import { fanOut } from './fan-out.ts';
+import { growth } from './growth.ts';
 import { liveLatency } from './live-latency.ts';
 import { reads } from './reads.ts';
 
-export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, fanOut, reads];
+export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, fanOut, reads, growth];
