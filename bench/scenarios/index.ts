@@ -5,5 +5,13 @@ import { fanOut } from './fan-out.ts';
 import { growth } from './growth.ts';
 import { liveLatency } from './live-latency.ts';
 import { reads } from './reads.ts';
+import { reconnectStorm } from './reconnect-storm.ts';
 
-export const scenarios: readonly Scenario[] = [appendHttp, liveLatency, fanOut, reads, growth];
+export const scenarios: readonly Scenario[] = [
+  appendHttp,
+  liveLatency,
+  fanOut,
+  reads,
+  growth,
+  reconnectStorm,
+];
