@@ -60,7 +60,9 @@ export interface RowInput {
 export function targetText(target: Target, unit: string): string {
   if (target.text !== undefined) return target.text;
   const op = target.op === '>=' ? '≥' : '≤';
-  return target.on === 'ratio' ? `${op} ${target.limit}×` : `${op} ${target.limit} ${unit}`;
+  return target.on === 'ratio'
+    ? `${op} ${target.limit}×`
+    : `${op} ${target.limit.toLocaleString('en-US')} ${unit}`;
 }
 
 export function makeRow(input: RowInput): ResultRow {

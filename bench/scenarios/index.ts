@@ -1,6 +1,7 @@
 /** Every scenario, in the order a full run takes them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { appendHttp } from './append-http.ts';
+import { catchUp } from './catch-up.ts';
 import { fanOut } from './fan-out.ts';
 import { growth } from './growth.ts';
 import { liveLatency } from './live-latency.ts';
@@ -14,4 +15,5 @@ export const scenarios: readonly Scenario[] = [
   reads,
   growth,
   reconnectStorm,
+  catchUp,
 ];
