@@ -7,6 +7,7 @@ import { growth } from './growth.ts';
 import { liveLatency } from './live-latency.ts';
 import { reads } from './reads.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
+import { scaleOut } from './scale-out.ts';
 
 export const scenarios: readonly Scenario[] = [
   appendHttp,
@@ -16,4 +17,5 @@ export const scenarios: readonly Scenario[] = [
   growth,
   reconnectStorm,
   catchUp,
+  scaleOut,
 ];
