@@ -45,8 +45,8 @@ const measured = (result: DriveResult): Measurement => ({
 
 async function run(context: ScenarioContext): Promise<void> {
   const { scope } = context;
-  const runMs = context.size(5000, 1000);
-  const idleSamples = context.size(150, 40);
+  const runMs = context.size(4000, 1000);
+  const idleSamples = context.size(100, 30);
   const maxOperations = 200_000;
   const database = await prepareDatabase(context, 'append');
   const server = await startStoryline(scope, { name: 'append', databaseUrl: database.url });
@@ -129,40 +129,34 @@ async function run(context: ScenarioContext): Promise<void> {
     streamVersions.set(stream, result.nextExpectedStreamVersion);
   };
 
-  const load = (clients: number, operation: (client: number, n: number) => Promise<void>) =>
-    drive({ clients, maxOperations, maxMs: runMs, operation });
-  const idle = (operation: (client: number, n: number) => Promise<void>) =>
+  // Warm-up runs (round -1) are short: they only warm connections, JIT and caches.
+  type Operation = (client: number, n: number) => Promise<void>;
+  const load = (clients: number, operation: Operation, round: number) =>
+    drive({ clients, maxOperations, maxMs: round < 0 ? 1000 : runMs, operation });
+  const idle = (operation: Operation, round: number) =>
     drive({
       clients: 1,
-      maxOperations: idleSamples,
+      maxOperations: round < 0 ? 10 : idleSamples,
       maxMs: runMs * 2,
       pauseMs: idlePauseMs,
       operation,
     });
+  const variant = (name: string, run: (round: number) => Promise<DriveResult>) => ({
+    name,
+    run: async (round: number) => remember(name, await run(round)),
+  });
 
   const samples = await interleave(
     context,
     [
-      { name: 'raw-8', run: async () => remember('raw-8', await load(8, rawInsert)) },
-      {
-        name: 'storyline-8',
-        run: async () => remember('storyline-8', await load(8, storylineAppend)),
-      },
-      { name: 'emmett-8', run: async () => remember('emmett-8', await load(8, emmettAppend)) },
-      { name: 'raw-1', run: async () => remember('raw-1', await load(1, rawInsert)) },
-      {
-        name: 'storyline-1',
-        run: async () => remember('storyline-1', await load(1, storylineAppend)),
-      },
-      { name: 'raw-idle', run: async () => remember('raw-idle', await idle(rawInsert)) },
-      {
-        name: 'storyline-idle',
-        run: async () => remember('storyline-idle', await idle(storylineAppend)),
-      },
-      {
-        name: 'storyline-32',
-        run: async () => remember('storyline-32', await load(32, storylineAppend)),
-      },
+      variant('raw-8', (round) => load(8, rawInsert, round)),
+      variant('storyline-8', (round) => load(8, storylineAppend, round)),
+      variant('emmett-8', (round) => load(8, emmettAppend, round)),
+      variant('raw-1', (round) => load(1, rawInsert, round)),
+      variant('storyline-1', (round) => load(1, storylineAppend, round)),
+      variant('raw-idle', (round) => idle(rawInsert, round)),
+      variant('storyline-idle', (round) => idle(storylineAppend, round)),
+      variant('storyline-32', (round) => load(32, storylineAppend, round)),
     ],
     { warmUp: !context.options.quick },
   );

@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function run(context: ScenarioContext): Promise<void> {
   const { scope } = context;
   const subscribers = context.size(5000, 500);
-  const eventsPerRound = context.size(100, 20);
+  const eventsPerRound = context.size(50, 20);
   const database = await prepareDatabase(context, 'fanout');
   const storyline = await startStoryline(scope, {
     name: 'fan-out',

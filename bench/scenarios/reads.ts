@@ -91,12 +91,18 @@ async function run(context: ScenarioContext): Promise<void> {
   const bareHttp = new HttpClient(scope, bare.url, connections);
 
   const failures: string[] = [];
-  const load = async (client: HttpClient, read: Read, label: string): Promise<Measurement> => {
+  const load = async (
+    client: HttpClient,
+    read: Read,
+    label: string,
+    round: number,
+  ): Promise<Measurement> => {
     const result: LoadResult = await closedLoop({
       client,
       concurrency: connections,
       maxRequests: 500_000,
-      maxMs: runMs,
+      // Warm-up runs (round -1) only warm connections, JIT and caches.
+      maxMs: round < 0 ? 500 : runMs,
       expectStatus: read.status,
       path: read.path,
       ...(read.status === 304 ? { headers: { 'if-none-match': etag } } : {}),
@@ -112,8 +118,11 @@ async function run(context: ScenarioContext): Promise<void> {
     };
   };
   const variants: Variant[] = reads.flatMap((read) => [
-    { name: `bare-${read.name}`, run: () => load(bareHttp, read, 'bare') },
-    { name: `storyline-${read.name}`, run: () => load(storylineHttp, read, 'Storyline') },
+    { name: `bare-${read.name}`, run: (round) => load(bareHttp, read, 'bare', round) },
+    {
+      name: `storyline-${read.name}`,
+      run: (round) => load(storylineHttp, read, 'Storyline', round),
+    },
   ]);
   const samples = await interleave(context, variants, { warmUp: !context.options.quick });
 
