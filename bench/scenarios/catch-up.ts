@@ -72,7 +72,7 @@ async function run(context: ScenarioContext): Promise<void> {
     const start = performance.now();
     let after = 0;
     let read = 0;
-    for (;;) {
+    while (performance.now() < context.deadline + 60_000) {
       const page = await raw.query<{ position: string; data: unknown }>(
         'select position, data from bench_log where position > $1 order by position limit $2',
         [after, pageSize],
@@ -109,7 +109,11 @@ async function run(context: ScenarioContext): Promise<void> {
       const client = clients.clients[0];
       const read = client?.events ?? 0;
       const seconds = ((client?.lastEventAt ?? performance.now()) - start) / 1000;
-      return { perSecond: read / seconds, events: read, closed: client?.closeCode ?? 0 };
+      return {
+        perSecond: read === 0 ? 0 : read / seconds,
+        events: read,
+        closed: client?.closeCode ?? 0,
+      };
     } finally {
       await once.close();
     }

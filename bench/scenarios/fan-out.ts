@@ -4,7 +4,7 @@
  * broadcasting frames of the same size as Storyline's event frames to the same number of clients.
  * The clients live in the bench process, so each server's RSS (read from /proc) is its own.
  *
- * Each round, for each side: note the server's RSS, connect S clients and wait until each is
+ * Each round, for each side, on a freshly started server process: note its RSS, connect S clients and wait until each is
  * subscribed, let it settle and note the RSS again (RSS per connection = the growth ÷ S), then
  * send K events (Storyline: appended over HTTP, 10 per request, one request after another; bare:
  * broadcast 10 per turn of its event loop) and time from the first send until the last client has
@@ -27,31 +27,31 @@ const perRequest = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function run(context: ScenarioContext): Promise<void> {
-  const { scope } = context;
   const subscribers = context.size(5000, 500);
   const eventsPerRound = context.size(50, 20);
   const database = await prepareDatabase(context, 'fanout');
-  const storyline = await startStoryline(scope, {
-    name: 'fan-out',
-    databaseUrl: database.url,
-    env: { STORYLINE_WS_MAX_CONNECTIONS: String(subscribers + 1000) },
-  });
-  const http = new HttpClient(scope, storyline.url, 4);
-  const writer = new StorylineWriter(http, database.token);
+  const storylineEnv = { STORYLINE_WS_MAX_CONNECTIONS: String(subscribers + 1000) };
   const storyId = 'fan-out';
-  let head = (await writer.append(storyId, [storyOpened('Fan-out')], 0)).positions.at(-1) ?? 0;
-  const liveUrl = () =>
-    `${storyline.url.replace(/^http/, 'ws')}/v1/live?stories=${storyId}&after=${head}`;
+  let head = 0;
   let sequence = 0;
   const nextEvent = () => development(`fan-${++sequence}`, { bytes: 600 });
+  const liveUrl = (server: ServerProcess) => () =>
+    `${server.url.replace(/^http/, 'ws')}/v1/live?stories=${storyId}&after=${head}`;
 
   // The size of Storyline's event frame, for the bare server's frames.
   const probeScope = new Scope();
   let frameBytes = 0;
   try {
+    const server = await startStoryline(probeScope, {
+      name: 'fan-out',
+      databaseUrl: database.url,
+      env: storylineEnv,
+    });
+    const writer = new StorylineWriter(new HttpClient(probeScope, server.url, 1), database.token);
+    head = (await writer.append(storyId, [storyOpened('Fan-out')], 0)).positions.at(-1) ?? 0;
     const probe = await LiveClients.open(probeScope, {
       count: 1,
-      url: liveUrl,
+      url: liveUrl(server),
       deadline: context.deadline,
       onFrame: (_client, type, data) => {
         if (type === 'event') frameBytes = data.length;
@@ -67,15 +67,22 @@ async function run(context: ScenarioContext): Promise<void> {
   const prefix = '{"type":"event","event":{"n":"#","pad":"';
   const frame = `${prefix}${'x'.repeat(Math.max(0, frameBytes - prefix.length - 4))}"}}`;
   if (frameType(Buffer.from(frame)) !== 'event') throw new Error('bad baseline frame');
-  const bare = await startChild(scope, 'bare-ws-server', {});
 
+  /**
+   * One round on a fresh server process: a process that served the previous round's clients
+   * still holds (or is returning) their memory, which made RSS growth meaningless.
+   */
   const round = async (
-    server: ServerProcess,
-    url: () => string,
-    send: () => Promise<void>,
+    start: (roundScope: Scope) => Promise<{
+      server: ServerProcess;
+      url: () => string;
+      send: () => Promise<void>;
+    }>,
   ): Promise<Measurement> => {
     const roundScope = new Scope();
     try {
+      const { server, url, send } = await start(roundScope);
+      await sleep(500);
       const rssBefore = await server.rssBytes();
       const connectStart = performance.now();
       const clients = await LiveClients.open(roundScope, {
@@ -97,15 +104,15 @@ async function run(context: ScenarioContext): Promise<void> {
       await sleep(500);
       const rssAfter = await server.rssBytes();
       const cpuBefore = await server.cpuMs();
-      const start = performance.now();
+      const sendStart = performance.now();
       await send();
-      await clients.waitUntil(clients.allHave(eventsPerRound), start + 120_000);
+      await clients.waitUntil(clients.allHave(eventsPerRound), sendStart + 120_000);
       const cpu = (await server.cpuMs()) - cpuBefore;
       const last = Math.max(...clients.clients.map((client) => client.lastEventAt));
       const delivered = clients.events;
       const connected = subscribers - clients.failed;
       return {
-        deliveriesPerSecond: delivered / ((last - start) / 1000),
+        deliveriesPerSecond: delivered / ((last - sendStart) / 1000),
         rssPerConnection: (rssAfter - rssBefore) / connected,
         cpuPerThousand: (cpu / delivered) * 1000,
         rssBefore,
@@ -123,25 +130,46 @@ async function run(context: ScenarioContext): Promise<void> {
     {
       name: 'bare',
       run: () =>
-        round(
-          bare,
-          () => bare.url,
-          async () => {
-            await bare.call({ type: 'broadcast', frame, count: eventsPerRound, batch: perRequest });
-          },
-        ),
+        round(async (roundScope) => {
+          const bare = await startChild(roundScope, 'bare-ws-server', {});
+          return {
+            server: bare,
+            url: () => bare.url,
+            send: async () => {
+              await bare.call({
+                type: 'broadcast',
+                frame,
+                count: eventsPerRound,
+                batch: perRequest,
+              });
+            },
+          };
+        }),
     },
     {
       name: 'storyline',
       run: () =>
-        round(storyline, liveUrl, async () => {
-          for (let sent = 0; sent < eventsPerRound; sent += perRequest) {
-            const events = Array.from(
-              { length: Math.min(perRequest, eventsPerRound - sent) },
-              nextEvent,
-            );
-            head = (await writer.append(storyId, events)).positions.at(-1) ?? head;
-          }
+        round(async (roundScope) => {
+          const server = await startStoryline(roundScope, {
+            name: 'fan-out',
+            databaseUrl: database.url,
+            env: storylineEnv,
+          });
+          const writer = new StorylineWriter(
+            new HttpClient(roundScope, server.url, 1),
+            database.token,
+          );
+          return {
+            server,
+            url: liveUrl(server),
+            send: async () => {
+              for (let sent = 0; sent < eventsPerRound; sent += perRequest) {
+                const count = Math.min(perRequest, eventsPerRound - sent);
+                const events = Array.from({ length: count }, nextEvent);
+                head = (await writer.append(storyId, events)).positions.at(-1) ?? head;
+              }
+            },
+          };
         }),
     },
   ]);

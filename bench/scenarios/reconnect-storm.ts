@@ -55,6 +55,7 @@ async function run(context: ScenarioContext): Promise<void> {
     return Number(result.rows[0]?.count ?? Number.NaN);
   };
 
+  const failures = new Set<string>();
   const storm = async (subscribers: number): Promise<Measurement> => {
     const after = head;
     const events = Array.from({ length: missed }, () =>
@@ -82,6 +83,8 @@ async function run(context: ScenarioContext): Promise<void> {
         lost += Math.max(0, missed - client.events);
         duplicates += Math.max(0, client.events - missed);
       }
+      const failure = clients.clients.find((client) => client.failed !== null)?.failed;
+      if (failure !== undefined) failures.add(`${subscribers} subscribers: ${failure}`);
       return {
         seconds: (last - start) / 1000,
         lost,
@@ -137,8 +140,10 @@ async function run(context: ScenarioContext): Promise<void> {
   context.note(
     `duplicates: ${sum('many', 'duplicates')} (${many}), ${sum('few', 'duplicates')} (${few}); ` +
       `failed connections: ${sum('many', 'failed')} (${many}), ${sum('few', 'failed')} (${few}); ` +
+      `failed connections count as lost events (a real client would retry); ` +
       `queries counted include the server's periodic feed poll over the ${((spreadMs + settleMs) / 1000).toFixed(1)}+ s window`,
   );
+  for (const failure of failures) context.note(`a failed connection: ${failure}`);
 }
 
 export const reconnectStorm: Scenario = {
