@@ -6,7 +6,7 @@
  *
  *   npm run bench                          full run (3 rounds each, under 15 minutes)
  *   npm run bench -- --quick               small counts, 1 round: a smoke test for CI
- *   npm run bench -- --only=append-http,reads   some scenarios (names below)
+ *   npm run bench -- --only=append,reads   some scenarios (names or their starts)
  *   npm run bench -- --rounds=5            more rounds
  *
  * DATABASE_URL: scratch databases on that server (the role needs CREATEDB), dropped after;
@@ -46,12 +46,17 @@ function parseOptions(argv: readonly string[]): BenchOptions {
       throw new Error(`unknown option ${arg}; use --quick, --only=a,b, --rounds=N`);
     }
   }
-  const known = new Set(scenarios.map((scenario) => scenario.name));
-  const unknown = (only ?? []).filter((name) => !known.has(name));
-  if (unknown.length > 0) {
-    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
-  }
-  return { quick, rounds: rounds ?? (quick ? 1 : 3), only };
+  // A name or its start: --only=append selects append-http.
+  const selected =
+    only?.map((wanted) => {
+      const matches = scenarios.filter((scenario) => scenario.name.startsWith(wanted));
+      if (matches.length === 0) {
+        const known = scenarios.map((scenario) => scenario.name).join(', ');
+        throw new Error(`no scenario ${wanted}; the scenarios are ${known}`);
+      }
+      return matches.map((scenario) => scenario.name);
+    }) ?? null;
+  return { quick, rounds: rounds ?? (quick ? 1 : 3), only: selected?.flat() ?? null };
 }
 
 function openFilesLimit(): { soft: number; hard: number } {
@@ -215,4 +220,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
