@@ -47,7 +47,7 @@ const schema = z.object({
   // Lifecycle: connection limits, timeouts and shutdown.
   STORYLINE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   STORYLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-  STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
+  STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(10_000),
   STORYLINE_SHUTDOWN_MS: z.coerce.number().int().min(100).default(10_000),
   STORYLINE_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),

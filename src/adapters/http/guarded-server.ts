@@ -24,10 +24,15 @@ export interface GuardedServerOptions {
   readonly maxConnectionsPerAddress: number;
 }
 
+/**
+ * The cap's default is as many connections as one process takes WebSockets: behind a load
+ * balancer or a NAT (a newsroom office) many readers share one address, and a low default would
+ * turn them away. Lower it when clients connect directly.
+ */
 export const defaultGuardedServerOptions: GuardedServerOptions = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  maxConnectionsPerAddress: 256,
+  maxConnectionsPerAddress: 10_000,
 };
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => unknown;
