@@ -28,6 +28,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   status_unchanged: 422,
   // Only the log can hold an event with an unknown schema version: the server's problem.
   unsupported_schema_version: 500,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };

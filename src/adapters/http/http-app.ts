@@ -2,14 +2,19 @@
  * The HTTP API under /v1. Routes validate their input, call a use case and shape JSON; every
  * failure goes through `onError`, the one place errors become responses.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
-import type { TokenStore } from '../../app/ports.ts';
+import {
+  tokenNamePattern,
+  type Publisher,
+  type TokenScope,
+  type TokenStore,
+} from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
@@ -20,7 +25,14 @@ import { errorBody, httpStatusOf } from './error-responses.ts';
 import { openApiDocument } from './openapi.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
-import { cursorSchema, pageQuery, stateQuery, timelineQuery } from './request-schemas.ts';
+import { RateLimiter } from './rate-limit.ts';
+import {
+  cursorSchema,
+  pageQuery,
+  stateQuery,
+  timelineQuery,
+  tokenRequestSchema,
+} from './request-schemas.ts';
 import { routePattern } from './route-pattern.ts';
 import { serveStoryStream, type SseDependencies } from './sse-live.ts';
 
@@ -35,6 +47,19 @@ export interface HttpDependencies {
   readonly live?: SseDependencies;
   /** Request metrics and `GET /metrics`; without them that route answers 503. */
   readonly metrics?: HttpMetrics;
+  /** The bearer token `GET /metrics` requires; without it the metrics are open. */
+  readonly metricsToken?: string | undefined;
+  /**
+   * The public base URL (`https://news.example.com`) for absolute links in feeds and pages;
+   * without it those links are relative. Never the request's Host header: a forged Host would
+   * otherwise end up in the links of a cached response.
+   */
+  readonly publicUrl?: string | undefined;
+  /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
+  readonly rateLimits?: {
+    readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
+    readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
+  };
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
@@ -44,9 +69,15 @@ const feedEntryLimit = 100;
 
 export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   const { appender, queries, tokens, logger } = deps;
+  const publicUrl = deps.publicUrl ?? '';
+  const perToken = limiter(deps.rateLimits?.perToken);
+  const perAddress = limiter(deps.rateLimits?.perAddress);
+  const metricsTokenHash = deps.metricsToken === undefined ? null : sha256(deps.metricsToken);
   const app = new Hono<Env>();
 
-  app.use(requestId());
+  // A client's id is kept only if it is short and made of letters, digits, `_`, `-` and `=`
+  // (hono's check); otherwise the request gets a UUID.
+  app.use(requestId({ limitLength: maxRequestIdLength }));
   app.use(async function logRequest(c, next) {
     // A silent logger costs nothing per request: no clock read, no log object built.
     if (!logger.isLevelEnabled('info')) return next();
@@ -82,6 +113,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.body(apiReferenceCss, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   );
   app.get('/metrics', async (c) => {
+    if (metricsTokenHash !== null) {
+      const presented = bearerOf(c.req.header('Authorization'));
+      if (presented === null || !timingSafeEqual(sha256(presented), metricsTokenHash)) {
+        throw new StorylineError('unauthorized', 'the metrics need Authorization: Bearer <token>');
+      }
+    }
     if (deps.metrics === undefined) {
       throw new StorylineError('unavailable', 'metrics are not enabled on this server');
     }
@@ -187,10 +224,10 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    const self = new URL(c.req.url);
-    self.search = '';
-    const alternate = new URL(`/stories/${story.storyId}`, self).href;
-    const feed = renderAtomFeed(story, entries, { self: self.href, alternate });
+    const feed = renderAtomFeed(story, entries, {
+      self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
+      alternate: `${publicUrl}/stories/${story.storyId}`,
+    });
     return c.body(feed, 200, { 'Content-Type': atomContentType });
   });
 
@@ -212,41 +249,85 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.get('/v1/events', (c) => eventPages.serve(c, false));
 
-  app.post(
-    '/v1/stories/:storyId/events',
-    bodyLimit({
-      maxSize: deps.bodyLimit,
-      onError: () => {
-        throw new StorylineError(
-          'payload_too_large',
-          `the body is larger than ${deps.bodyLimit} bytes; send fewer events per request`,
-          { limit: deps.bodyLimit },
-        );
-      },
-    }),
-    async (c) => {
+  /**
+   * The client's token, checked after its address is within its rate and before the request's
+   * body is read; the token's own rate is checked once it is known.
+   */
+  async function authenticated(c: Context<Env>, scope: TokenScope): Promise<Publisher> {
+    takeOrRefuse(perAddress, addressOf(c), 'this address');
+    const token = bearerOf(c.req.header('Authorization'));
+    if (token === null) {
+      throw new StorylineError(
+        'unauthorized',
+        'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+      );
+    }
+    const publisher = await tokens.verify(token);
+    if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
+    if (scope === 'admin' && publisher.scope !== 'admin') {
+      throw new StorylineError(
+        'forbidden',
+        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+      );
+    }
+    takeOrRefuse(perToken, token, 'this token');
+    return publisher;
+  }
+
+  app.post('/v1/stories/:storyId/events', (c) =>
+    withBody(c, deps.bodyLimit, async (body) => {
       const storyId = storyIdOf(c);
-      const publisher = await authenticate(tokens, c.req.header('Authorization'));
+      body.refuseDeclaredExcess();
+      const publisher = await authenticated(c, 'publish');
       if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
         throw new StorylineError(
           'forbidden',
           `token "${publisher.name}" may not publish to ${storyId}`,
         );
       }
-      const body = parse(appendBodySchema, await jsonBody(c), 'invalid_request');
+      const input = parse(appendBodySchema, await jsonBody(c, body), 'invalid_request');
       const result = await appender.append({
         storyId,
-        events: body.events,
+        events: input.events,
         author: publisher.name,
         requestId: c.get('requestId'),
-        ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+        ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion }),
       });
       const response = { storyId, version: result.version, positions: result.positions };
       return c.json(response, result.appended ? 201 : 200);
-    },
+    }),
   );
 
-  app.route('/', createPages({ queries, logger }));
+  app.get('/v1/tokens', async (c) => {
+    await authenticated(c, 'admin');
+    c.header('Cache-Control', 'no-store');
+    return c.json({ tokens: await tokens.list() });
+  });
+
+  app.post('/v1/tokens', (c) =>
+    withBody(c, tokenBodyLimit, async (body) => {
+      body.refuseDeclaredExcess();
+      await authenticated(c, 'admin');
+      const input = parse(tokenRequestSchema, await jsonBody(c, body), 'invalid_request');
+      const token = await tokens.create(input.name, input.stories, input.scope);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        { name: input.name, scope: input.scope, stories: input.stories ?? null, token },
+        201,
+      );
+    }),
+  );
+
+  app.delete('/v1/tokens/:name', async (c) => {
+    await authenticated(c, 'admin');
+    const name = c.req.param('name');
+    if (!tokenNamePattern.test(name)) {
+      throw new StorylineError('invalid_request', 'no token can have that name');
+    }
+    return c.json({ name, revoked: await tokens.revoke(name) });
+  });
+
+  app.route('/', createPages({ queries, logger, publicUrl }));
 
   // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
   // so the innermost one (the log line, the metrics) would never see the 404.
@@ -265,6 +346,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       const status = httpStatusOf[error.code];
       if (status >= 500) logger.error({ err: error, requestId: id }, 'request failed');
       if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="storyline"');
+      const { retryAfter } = error.details;
+      if (error.code === 'rate_limited' && typeof retryAfter === 'number') {
+        c.header('Retry-After', String(retryAfter));
+      }
+      // The body has been drained as far as it will be; a client that sent more is let go.
+      if (error.code === 'payload_too_large') c.header('Connection', 'close');
       return c.json(errorBody(error, id), status);
     }
     logger.error({ err: error, requestId: id }, 'request failed');
@@ -418,38 +505,213 @@ function storyIdOf(c: Context): string {
     throw new StorylineError(
       'invalid_request',
       'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId },
+      { storyId: clientText(storyId) },
     );
   }
   return parsed.data;
 }
 
-async function authenticate(tokens: TokenStore, header: string | undefined) {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (match?.[1] === undefined) {
-    throw new StorylineError(
-      'unauthorized',
-      'publishing needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
-    );
-  }
-  const publisher = await tokens.verify(match[1]);
-  if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
-  return publisher;
+const maxRequestIdLength = 64;
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+function bearerOf(header: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
 }
 
-async function jsonBody(c: Context): Promise<unknown> {
+function limiter(
+  options: { readonly perSecond: number; readonly burst: number } | null | undefined,
+): RateLimiter | null {
+  return options === null || options === undefined ? null : new RateLimiter(options);
+}
+
+/** Takes one from `key`'s bucket, or refuses with 429 and when to try again. */
+function takeOrRefuse(limiter: RateLimiter | null, key: string, who: string): void {
+  const wait = limiter?.take(key) ?? 0;
+  if (wait > 0) {
+    const retryAfter = Math.max(1, Math.ceil(wait));
+    throw new StorylineError(
+      'rate_limited',
+      `too many requests from ${who}; try again in ${retryAfter} s`,
+      { retryAfter },
+    );
+  }
+}
+
+/** The peer's address (a proxy's, behind one); requests made in-process share one key. */
+function addressOf(c: Context<Env>): string {
+  const bindings = c.env as Partial<HttpBindings> | undefined;
+  return bindings?.incoming?.socket.remoteAddress ?? 'in-process';
+}
+
+/** Token management bodies are small. */
+const tokenBodyLimit = 16 * 1024;
+
+/**
+ * Bytes of an oversized body read and dropped at most before the connection is closed instead:
+ * enough for any honest mistake, little enough that a flood costs the server nothing much.
+ */
+const maxDrainBytes = 64 * 1024 * 1024;
+
+const tooLarge = (limit: number) =>
+  new StorylineError(
+    'payload_too_large',
+    `the body is larger than ${limit} bytes; send fewer events per request`,
+    { limit },
+  );
+
+/**
+ * A request's body, read as a stream. Its reads never buffer more than the limit, and whatever
+ * the route answers, `withBody` first reads the rest of the body and drops it.
+ */
+class IncomingBody {
+  readonly #stream: ReadableStream<Uint8Array> | null;
+  readonly #limit: number;
+  /** Content-Length, when the body is not chunked. */
+  readonly #declared: number | null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #ended = false;
+  #size = 0;
+
+  constructor(c: Context<Env>, limit: number) {
+    this.#stream = c.req.raw.body;
+    this.#limit = limit;
+    const length = c.req.header('Content-Length');
+    this.#declared =
+      length !== undefined &&
+      /^\d{1,15}$/.test(length) &&
+      c.req.header('Transfer-Encoding') === undefined
+        ? Number(length)
+        : null;
+  }
+
+  /** Refuses a body declared larger than the limit, before anything else is done. */
+  refuseDeclaredExcess(): void {
+    if (this.#declared !== null && this.#declared > this.#limit) throw tooLarge(this.#limit);
+  }
+
+  /** The whole body; payload_too_large as soon as it passes the limit. */
+  async bytes(): Promise<Uint8Array> {
+    this.refuseDeclaredExcess();
+    const chunks: Uint8Array[] = [];
+    for (let chunk = await this.#next(); chunk !== null; chunk = await this.#next()) {
+      if (this.#size > this.#limit) throw tooLarge(this.#limit);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Reads the rest and drops it; false if it is too much to read (the connection must close). */
+  async drain(): Promise<boolean> {
+    if (this.#declared !== null && this.#declared > maxDrainBytes) return false;
+    try {
+      while ((await this.#next()) !== null) {
+        if (this.#size > maxDrainBytes) {
+          await this.#reader?.cancel();
+          return false;
+        }
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #next(): Promise<Uint8Array | null> {
+    if (this.#ended || this.#stream === null) return null;
+    this.#reader ??= this.#stream.getReader();
+    let result: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+    try {
+      result = await this.#reader.read();
+    } catch {
+      this.#ended = true;
+      throw new StorylineError('invalid_request', 'the body ended before it was complete');
+    }
+    if (result.done) {
+      this.#ended = true;
+      return null;
+    }
+    this.#size += result.value.byteLength;
+    return result.value;
+  }
+}
+
+/**
+ * Runs a route that takes a body. Whatever it answers, and however early, the body is read to
+ * its end first (up to `maxDrainBytes`): a server that answers and closes while the client is
+ * still sending resets the connection, and the client sees the reset instead of the answer.
+ */
+async function withBody(
+  c: Context<Env>,
+  limit: number,
+  work: (body: IncomingBody) => Promise<Response>,
+): Promise<Response> {
+  const body = new IncomingBody(c, limit);
+  try {
+    return await work(body);
+  } catch (error) {
+    const drained = await body.drain();
+    if (!drained && !(isStorylineError(error) && error.code === 'payload_too_large')) {
+      throw tooLarge(limit);
+    }
+    throw error;
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as JSON. Only `application/json` in UTF-8 (RFC 8259 allows no other encoding): a
+ * declared charset other than UTF-8 is refused rather than decoded as if it were.
+ */
+async function jsonBody(c: Context, body: IncomingBody): Promise<unknown> {
   const type = c.req.header('Content-Type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  const [mediaType = '', ...parameters] = type.split(';');
+  if (mediaType.trim().toLowerCase() !== 'application/json') {
     throw new StorylineError('unsupported_media_type', 'send the body as application/json', {
-      contentType: type,
+      contentType: clientText(type),
     });
   }
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    const charset = value
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new StorylineError(
+        'unsupported_media_type',
+        'send the body as application/json in UTF-8 (charset=utf-8, or no charset)',
+        { contentType: clientText(type) },
+      );
+    }
+  }
+  const bytes = await body.bytes();
+  let text: string;
   try {
-    return await c.req.json();
-  } catch (error) {
-    if (isStorylineError(error)) throw error; // the body limit, hit while reading
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw new StorylineError('invalid_json', 'the body is not UTF-8 text');
+  }
+  try {
+    // A deeply nested body makes the parser run out of stack: that is a RangeError, caught too.
+    return JSON.parse(text);
+  } catch {
     throw new StorylineError('invalid_json', 'the body is not valid JSON');
   }
+}
+
+/**
+ * Client text quoted back in an error (a story id, a header, a key zod names): without control
+ * characters or lone surrogates, and short.
+ */
+function clientText(text: string, max = 100): string {
+  const clean = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '\uFFFD',
+  );
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
 /**
@@ -460,8 +722,8 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, code: 'invalid_request')
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
+    path: clientText(issue.path.map(String).join('.'), 200),
+    message: clientText(issue.message, 300),
   }));
   const inEvent = result.error.issues.find(
     (issue) => issue.path[0] === 'events' && issue.path.length >= 2,
