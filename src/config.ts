@@ -60,10 +60,13 @@ const schema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{16,256}$/, '16-256 visible ASCII characters (a bearer token)')
     .optional(),
-  STORYLINE_APPEND_RATE_PER_TOKEN: appendRate.default(2000),
-  STORYLINE_APPEND_BURST_PER_TOKEN: appendBurst.default(4000),
-  STORYLINE_APPEND_RATE_PER_ADDRESS: appendRate.default(2000),
-  STORYLINE_APPEND_BURST_PER_ADDRESS: appendBurst.default(4000),
+  // Far above a newsroom's rate, and above what one token or one address can push through a
+  // process at all (bench/: ~2,000 appends/s from one token on 2 cores), so only a runaway
+  // client or a flood meets them.
+  STORYLINE_APPEND_RATE_PER_TOKEN: appendRate.default(5000),
+  STORYLINE_APPEND_BURST_PER_TOKEN: appendBurst.default(10_000),
+  STORYLINE_APPEND_RATE_PER_ADDRESS: appendRate.default(10_000),
+  STORYLINE_APPEND_BURST_PER_ADDRESS: appendBurst.default(20_000),
 });
 
 export interface Config {

@@ -181,8 +181,8 @@ describe('tokens and limits', () => {
 
     it('are configured from the environment, with defaults no newsroom reaches', () => {
       expect(readConfig({}).appendLimits).toEqual({
-        perToken: { perSecond: 2000, burst: 4000 },
-        perAddress: { perSecond: 2000, burst: 4000 },
+        perToken: { perSecond: 5000, burst: 10_000 },
+        perAddress: { perSecond: 10_000, burst: 20_000 },
       });
       expect(
         readConfig({

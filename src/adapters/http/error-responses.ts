@@ -43,3 +43,16 @@ export function errorBody(error: StorylineError, requestId?: string) {
     },
   };
 }
+
+/**
+ * Client text quoted back in an error (a story id, a header, a key zod names): without control
+ * characters or lone surrogates, and short.
+ */
+export function clientText(text: string, max = 100): string {
+  const clean = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '\uFFFD',
+  );
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

@@ -21,7 +21,8 @@ import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
-import { errorBody, httpStatusOf } from './error-responses.ts';
+import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
@@ -285,7 +286,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
           `token "${publisher.name}" may not publish to ${storyId}`,
         );
       }
-      const input = parse(appendBodySchema, await jsonBody(c, body), 'invalid_request');
+      const input = parse(appendBodySchema, await body.json(), 'invalid_request');
       const result = await appender.append({
         storyId,
         events: input.events,
@@ -308,7 +309,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     withBody(c, tokenBodyLimit, async (body) => {
       body.refuseDeclaredExcess();
       await authenticated(c, 'admin');
-      const input = parse(tokenRequestSchema, await jsonBody(c, body), 'invalid_request');
+      const input = parse(tokenRequestSchema, await body.json(), 'invalid_request');
       const token = await tokens.create(input.name, input.stories, input.scope);
       c.header('Cache-Control', 'no-store');
       return c.json(
@@ -546,173 +547,6 @@ function addressOf(c: Context<Env>): string {
 
 /** Token management bodies are small. */
 const tokenBodyLimit = 16 * 1024;
-
-/**
- * Bytes of an oversized body read and dropped at most before the connection is closed instead:
- * enough for any honest mistake, little enough that a flood costs the server nothing much.
- */
-const maxDrainBytes = 64 * 1024 * 1024;
-
-const tooLarge = (limit: number) =>
-  new StorylineError(
-    'payload_too_large',
-    `the body is larger than ${limit} bytes; send fewer events per request`,
-    { limit },
-  );
-
-/**
- * A request's body, read as a stream. Its reads never buffer more than the limit, and whatever
- * the route answers, `withBody` first reads the rest of the body and drops it.
- */
-class IncomingBody {
-  readonly #stream: ReadableStream<Uint8Array> | null;
-  readonly #limit: number;
-  /** Content-Length, when the body is not chunked. */
-  readonly #declared: number | null;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  #ended = false;
-  #size = 0;
-
-  constructor(c: Context<Env>, limit: number) {
-    this.#stream = c.req.raw.body;
-    this.#limit = limit;
-    const length = c.req.header('Content-Length');
-    this.#declared =
-      length !== undefined &&
-      /^\d{1,15}$/.test(length) &&
-      c.req.header('Transfer-Encoding') === undefined
-        ? Number(length)
-        : null;
-  }
-
-  /** Refuses a body declared larger than the limit, before anything else is done. */
-  refuseDeclaredExcess(): void {
-    if (this.#declared !== null && this.#declared > this.#limit) throw tooLarge(this.#limit);
-  }
-
-  /** The whole body; payload_too_large as soon as it passes the limit. */
-  async bytes(): Promise<Uint8Array> {
-    this.refuseDeclaredExcess();
-    const chunks: Uint8Array[] = [];
-    for (let chunk = await this.#next(); chunk !== null; chunk = await this.#next()) {
-      if (this.#size > this.#limit) throw tooLarge(this.#limit);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
-  }
-
-  /** Reads the rest and drops it; false if it is too much to read (the connection must close). */
-  async drain(): Promise<boolean> {
-    if (this.#declared !== null && this.#declared > maxDrainBytes) return false;
-    try {
-      while ((await this.#next()) !== null) {
-        if (this.#size > maxDrainBytes) {
-          await this.#reader?.cancel();
-          return false;
-        }
-      }
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async #next(): Promise<Uint8Array | null> {
-    if (this.#ended || this.#stream === null) return null;
-    this.#reader ??= this.#stream.getReader();
-    let result: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-    try {
-      result = await this.#reader.read();
-    } catch {
-      this.#ended = true;
-      throw new StorylineError('invalid_request', 'the body ended before it was complete');
-    }
-    if (result.done) {
-      this.#ended = true;
-      return null;
-    }
-    this.#size += result.value.byteLength;
-    return result.value;
-  }
-}
-
-/**
- * Runs a route that takes a body. Whatever it answers, and however early, the body is read to
- * its end first (up to `maxDrainBytes`): a server that answers and closes while the client is
- * still sending resets the connection, and the client sees the reset instead of the answer.
- */
-async function withBody(
-  c: Context<Env>,
-  limit: number,
-  work: (body: IncomingBody) => Promise<Response>,
-): Promise<Response> {
-  const body = new IncomingBody(c, limit);
-  try {
-    return await work(body);
-  } catch (error) {
-    const drained = await body.drain();
-    if (!drained && !(isStorylineError(error) && error.code === 'payload_too_large')) {
-      throw tooLarge(limit);
-    }
-    throw error;
-  }
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * The body as JSON. Only `application/json` in UTF-8 (RFC 8259 allows no other encoding): a
- * declared charset other than UTF-8 is refused rather than decoded as if it were.
- */
-async function jsonBody(c: Context, body: IncomingBody): Promise<unknown> {
-  const type = c.req.header('Content-Type') ?? '';
-  const [mediaType = '', ...parameters] = type.split(';');
-  if (mediaType.trim().toLowerCase() !== 'application/json') {
-    throw new StorylineError('unsupported_media_type', 'send the body as application/json', {
-      contentType: clientText(type),
-    });
-  }
-  for (const parameter of parameters) {
-    const [name = '', value = ''] = parameter.split('=');
-    const charset = value
-      .trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
-    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
-      throw new StorylineError(
-        'unsupported_media_type',
-        'send the body as application/json in UTF-8 (charset=utf-8, or no charset)',
-        { contentType: clientText(type) },
-      );
-    }
-  }
-  const bytes = await body.bytes();
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    throw new StorylineError('invalid_json', 'the body is not UTF-8 text');
-  }
-  try {
-    // A deeply nested body makes the parser run out of stack: that is a RangeError, caught too.
-    return JSON.parse(text);
-  } catch {
-    throw new StorylineError('invalid_json', 'the body is not valid JSON');
-  }
-}
-
-/**
- * Client text quoted back in an error (a story id, a header, a key zod names): without control
- * characters or lone surrogates, and short.
- */
-function clientText(text: string, max = 100): string {
-  const clean = text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
-    '\uFFFD',
-  );
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
 
 /**
  * Validates input; a problem inside an event's data is `invalid_event` (naming which event),
