@@ -5,6 +5,7 @@
  * reset instead of the answer; so the server reads the rest of the body before it answers.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
@@ -141,12 +142,35 @@ describe('oversized bodies on a real socket', () => {
     }
   });
 
+  it('keeps serving after a client goes away in the middle of a body', async () => {
+    const { port } = new URL(server.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /v1/stories/big-story/events HTTP/1.1\r\nHost: x\r\n` +
+            `Authorization: Bearer ${h.token}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: 100000\r\n\r\n{"events":[`,
+          () => {
+            socket.destroy();
+            resolve();
+          },
+        );
+      });
+      socket.on('error', reject);
+    });
+    const answer = await post(`${server.url}/v1/stories/gone-story/events`, appendOf(10), {
+      chunked: false,
+      token: h.token,
+    });
+    expect(answer.status, answer.text).toBe(201);
+  });
+
   it('still takes a body within the limit, and nothing oversized was written', async () => {
     const answer = await post(url, appendOf(1000), { chunked: true, token: h.token });
     expect(answer.status, answer.text).toBe(201);
     const count = await h.storyline.connection.pool.query<{ n: number }>(
       'select count(*)::int as n from events',
     );
-    expect(count.rows[0]?.n).toBe(1);
+    expect(count.rows[0]?.n).toBe(2);
   });
 });

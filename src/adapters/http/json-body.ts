@@ -35,7 +35,7 @@ const tooLarge = (limit: number) =>
 interface BodyRead {
   /** The body, or null when it was over the limit (its bytes were dropped). */
   readonly bytes: Buffer | null;
-  /** False when the client sent more than `maxDrainBytes` or went away: close, don't wait. */
+  /** False when the client sent more than `maxDrainBytes`: close, don't wait for the rest. */
   readonly complete: boolean;
 }
 
@@ -106,13 +106,16 @@ export class RequestBody {
     }
   }
 
-  /** Reads the rest of the body and drops it; false if the connection must close instead. */
-  async drain(): Promise<boolean> {
-    if (this.#declared !== null && this.#declared > maxDrainBytes) return false;
+  /**
+   * Reads the rest of the body and drops it: `too_much` when there is more than
+   * `maxDrainBytes` (the connection must close), `gone` when the client went away.
+   */
+  async drain(): Promise<'drained' | 'too_much' | 'gone'> {
+    if (this.#declared !== null && this.#declared > maxDrainBytes) return 'too_much';
     try {
-      return (await this.#readAll()).complete;
+      return (await this.#readAll()).complete ? 'drained' : 'too_much';
     } catch {
-      return false;
+      return 'gone';
     }
   }
 
@@ -214,8 +217,8 @@ export async function withBody(
   try {
     return await work(body);
   } catch (error) {
-    const drained = await body.drain();
-    if (!drained && !(isStorylineError(error) && error.code === 'payload_too_large')) {
+    const rest = await body.drain();
+    if (rest === 'too_much' && !(isStorylineError(error) && error.code === 'payload_too_large')) {
       throw tooLarge(limit);
     }
     throw error;
