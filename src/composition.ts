@@ -15,6 +15,7 @@ import { importEvents, type ImportReport } from './app/import-events.ts';
 import { StoryQueries } from './app/story-queries.ts';
 import { readStoryFiles } from './adapters/files/story-files.ts';
 import { createHttpApp } from './adapters/http/http-app.ts';
+import { SseStreams } from './adapters/http/sse-live.ts';
 import { connect, type PostgresConnection } from './adapters/postgres/connect.ts';
 import {
   ensureDatabase,
@@ -165,12 +166,15 @@ export async function startHttpServer(
   // What this process commits goes to its subscribers straight away, without reading it back;
   // other processes' commits still arrive through NOTIFY and a read by position.
   const stopOffering = storyline.onCommit((events) => feed.offer(events));
-  const sessions = new LiveSessions(feed, storyline.reader);
+  const sessions = new LiveSessions(feed, storyline.reader, {
+    maxDatabaseReads: config.live.maxDatabaseReads,
+  });
   const { metrics } = storyline;
   metrics.collectProcessMetrics();
   const sessionOptions = {
     maxBufferedBytes: config.live.maxBufferedBytes,
     maxStories: config.live.maxStories,
+    drainTimeoutMs: config.live.drainTimeoutMs,
     onEnd: (reason: LiveCloseReason) => metrics.observeLiveEnded(reason),
   };
   // The server's own queries serve recent reads from memory, kept fresh by the feed, and learn
@@ -191,7 +195,13 @@ export async function startHttpServer(
     tokens: storyline.tokens,
     logger,
     bodyLimit: config.bodyLimit,
-    live: { feed, reader: storyline.reader, sessions, options: sessionOptions },
+    live: {
+      feed,
+      reader: storyline.reader,
+      sessions,
+      options: sessionOptions,
+      streams: new SseStreams(config.live.maxSseStreams),
+    },
     metrics,
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -201,6 +211,7 @@ export async function startHttpServer(
     maxFrameBytes: config.live.maxFrameBytes,
     heartbeatMs: config.live.heartbeatMs,
     allowedOrigins: config.live.allowedOrigins,
+    commandsPerSecond: config.live.commandsPerSecond,
   });
   // After the sessions' listener, so the fan-out lag includes sending to them.
   const unobserveLive = metrics.observeLive(feed, { sessions, hub });
