@@ -71,7 +71,8 @@ export class FeedEntry extends EncodedOnce<RecordedEvent> {
 
 /** Wakes the feed when the log may have grown. */
 export interface ChangeSignal {
-  start(onChange: () => void): void;
+  /** `onChange` gets the last position written when the signal knows it. */
+  start(onChange: (position?: number) => void): void;
   close(): Promise<void>;
 }
 
@@ -189,7 +190,16 @@ export class LiveFeed {
     this.#head = head;
     this.#floor = head;
     this.#started = true;
-    this.#signal.start(() => this.wake());
+    // A notification of this process's own commit needs no read: the commit is offered. Its
+    // notification and its answer arrive on two connections in either order, so look again
+    // after this turn of the event loop, by which the offer has usually landed.
+    this.#signal.start((position) => {
+      if (position === undefined) this.wake();
+      else
+        setImmediate(() => {
+          if (position > this.#head) this.wake();
+        });
+    });
     this.#timer = setInterval(() => this.wake(), this.#pollIntervalMs);
     this.#timer.unref();
   }

@@ -4,7 +4,6 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -17,6 +16,7 @@ import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { errorBody, httpStatusOf } from './error-responses.ts';
+import { checkDeclaredLength, readJsonBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
@@ -212,39 +212,27 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.get('/v1/events', (c) => eventPages.serve(c, false));
 
-  app.post(
-    '/v1/stories/:storyId/events',
-    bodyLimit({
-      maxSize: deps.bodyLimit,
-      onError: () => {
-        throw new StorylineError(
-          'payload_too_large',
-          `the body is larger than ${deps.bodyLimit} bytes; send fewer events per request`,
-          { limit: deps.bodyLimit },
-        );
-      },
-    }),
-    async (c) => {
-      const storyId = storyIdOf(c);
-      const publisher = await authenticate(tokens, c.req.header('Authorization'));
-      if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
-        throw new StorylineError(
-          'forbidden',
-          `token "${publisher.name}" may not publish to ${storyId}`,
-        );
-      }
-      const body = parse(appendBodySchema, await jsonBody(c), 'invalid_request');
-      const result = await appender.append({
-        storyId,
-        events: body.events,
-        author: publisher.name,
-        requestId: c.get('requestId'),
-        ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
-      });
-      const response = { storyId, version: result.version, positions: result.positions };
-      return c.json(response, result.appended ? 201 : 200);
-    },
-  );
+  app.post('/v1/stories/:storyId/events', async (c) => {
+    checkDeclaredLength(c, deps.bodyLimit);
+    const storyId = storyIdOf(c);
+    const publisher = await authenticate(tokens, c.req.header('Authorization'));
+    if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
+      throw new StorylineError(
+        'forbidden',
+        `token "${publisher.name}" may not publish to ${storyId}`,
+      );
+    }
+    const body = parse(appendBodySchema, await readJsonBody(c, deps.bodyLimit), 'invalid_request');
+    const result = await appender.append({
+      storyId,
+      events: body.events,
+      author: publisher.name,
+      requestId: c.get('requestId'),
+      ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+    });
+    const response = { storyId, version: result.version, positions: result.positions };
+    return c.json(response, result.appended ? 201 : 200);
+  });
 
   app.route('/', createPages({ queries, logger }));
 
@@ -435,21 +423,6 @@ async function authenticate(tokens: TokenStore, header: string | undefined) {
   const publisher = await tokens.verify(match[1]);
   if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
   return publisher;
-}
-
-async function jsonBody(c: Context): Promise<unknown> {
-  const type = c.req.header('Content-Type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new StorylineError('unsupported_media_type', 'send the body as application/json', {
-      contentType: type,
-    });
-  }
-  try {
-    return await c.req.json();
-  } catch (error) {
-    if (isStorylineError(error)) throw error; // the body limit, hit while reading
-    throw new StorylineError('invalid_json', 'the body is not valid JSON');
-  }
 }
 
 /**

@@ -16,7 +16,7 @@ export class PostgresListener implements ChangeSignal {
   readonly #onError: (error: unknown) => void;
   readonly #channels: ReadonlyMap<string, () => void>;
   #client: pg.Client | null = null;
-  #onChange: () => void = () => undefined;
+  #onChange: (position?: number) => void = () => undefined;
   #closed = false;
   #retryMs = 100;
   #timer: NodeJS.Timeout | null = null;
@@ -32,7 +32,7 @@ export class PostgresListener implements ChangeSignal {
     this.#channels = channels;
   }
 
-  start(onChange: () => void): void {
+  start(onChange: (position?: number) => void): void {
     this.#onChange = onChange;
     void this.#connect();
   }
@@ -63,8 +63,13 @@ export class PostgresListener implements ChangeSignal {
     client.on('end', () => lost());
     client.on('notification', (message) => {
       const other = this.#channels.get(message.channel);
-      if (other === undefined) this.#onChange();
-      else other();
+      if (other !== undefined) {
+        other();
+        return;
+      }
+      // The payload is the last position the commit wrote (storyline_append).
+      const position = Number(message.payload);
+      this.#onChange(Number.isSafeInteger(position) && position > 0 ? position : undefined);
     });
     this.#client = client;
     try {
