@@ -9,6 +9,7 @@ import { formatStoryFileLine } from './domain/story-file.ts';
 import { createLogger, openStoryline, seedIfEmpty, startHttpServer } from './composition.ts';
 import { readConfig, type Config } from './config.ts';
 import { isStorylineError } from './domain/errors.ts';
+import type { TokenInfo } from './app/ports.ts';
 
 const usage = `usage: storyline <command>
 
@@ -17,8 +18,11 @@ const usage = `usage: storyline <command>
   import <file|dir>              append story files (JSON Lines); idempotent
   export [--story <id>]          print the log as JSON Lines, re-importable
   rebuild                        rebuild every view from the log
-  tokens create <name> [--story <id>]...   create a publish token (prints only the token)
+  tokens create <name> [--story <id>]... [--admin]
+                                 create a token (prints only the token); --admin: one that
+                                 may also manage tokens
   tokens revoke <name>           revoke every token of that name
+  tokens list                    every token: name, scope, stories, created, revoked
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -92,23 +96,34 @@ async function main(argv: readonly string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { story: { type: 'string', multiple: true } },
+        options: {
+          story: { type: 'string', multiple: true },
+          admin: { type: 'boolean', default: false },
+        },
       });
       const name = positionals.join(' ');
-      if (name === '') return fail('tokens create|revoke needs a name');
+      if (action === 'list') {
+        if (name !== '') return fail('tokens list takes no name');
+        return withStoryline(config, async (storyline) => {
+          process.stdout.write(formatTokenList(await storyline.tokens.list()));
+          return 0;
+        });
+      }
+      if (action !== 'create' && action !== 'revoke') {
+        return fail('tokens takes create, revoke or list');
+      }
+      if (name === '') return fail(`tokens ${action} needs a name`);
       if (action === 'create') {
         return withStoryline(config, async (storyline) => {
-          console.log(await storyline.tokens.create(name, values.story));
+          const scope = values.admin ? 'admin' : 'publish';
+          console.log(await storyline.tokens.create(name, values.story, scope));
           return 0;
         });
       }
-      if (action === 'revoke') {
-        return withStoryline(config, async (storyline) => {
-          console.error(`revoked ${await storyline.tokens.revoke(name)} token(s) named "${name}"`);
-          return 0;
-        });
-      }
-      return fail('tokens takes create or revoke');
+      return withStoryline(config, async (storyline) => {
+        console.error(`revoked ${await storyline.tokens.revoke(name)} token(s) named "${name}"`);
+        return 0;
+      });
     }
     default:
       return fail(`unknown command "${command}"\n\n${usage}`);
@@ -168,6 +183,32 @@ async function serve(config: Config): Promise<number> {
   await storyline.close();
   logger.info('stopped');
   return 0;
+}
+
+/** Tokens as an aligned table, one a line; the tokens themselves are never stored or shown. */
+function formatTokenList(tokens: readonly TokenInfo[]): string {
+  const rows = [
+    ['NAME', 'SCOPE', 'STORIES', 'CREATED', 'REVOKED'],
+    ...tokens.map((token) => [
+      token.name,
+      token.scope,
+      token.stories === null ? '*' : token.stories.join(','),
+      token.createdAt,
+      token.revokedAt ?? '-',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths?.[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
 }
 
 function fail(message: string): number {

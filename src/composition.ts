@@ -32,8 +32,33 @@ import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'storyline' } });
+/**
+ * Paths a log line never shows, should a header or a connection string be logged: a token or a
+ * password in a log is a token or a password leaked to whoever reads the logs.
+ */
+export const redactedLogPaths = [
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'password',
+  '*.password',
+  'connectionString',
+  '*.connectionString',
+  'token',
+  '*.token',
+];
+
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  destination?: pino.DestinationStream,
+): Logger {
+  const options = {
+    level: config.logLevel,
+    base: { service: 'storyline' },
+    redact: { paths: redactedLogPaths, censor: '[redacted]' },
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 export interface Storyline {
@@ -149,7 +174,8 @@ export interface RunningServer {
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 export async function startHttpServer(
   storyline: Storyline,
-  config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'>,
+  config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
+    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -203,6 +229,9 @@ export async function startHttpServer(
       streams: new SseStreams(config.live.maxSseStreams),
     },
     metrics,
+    metricsToken: config.metricsToken,
+    publicUrl: config.publicUrl,
+    ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const hub = new LiveHub(server, sessions, logger, {

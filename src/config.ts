@@ -9,6 +9,10 @@ const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((value) => value === 'on' || value === 'true' || value === '1');
 
+/** Appends per second (0: no limit) and the burst a client may send at once. */
+const appendRate = z.coerce.number().min(0).max(1_000_000);
+const appendBurst = z.coerce.number().int().min(1).max(10_000_000);
+
 const schema = z.object({
   DATABASE_URL: z
     .string()
@@ -48,6 +52,25 @@ const schema = z.object({
   STORYLINE_LIVE_DB_CONNECTIONS: z.coerce.number().int().min(1).max(200).optional(),
   STORYLINE_SSE_MAX_STREAMS: z.coerce.number().int().min(1).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STORYLINE_PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'an http:// or https:// URL, e.g. https://news.example.com',
+    })
+    .refine((url) => !/[?#]/.test(url), 'a base URL without query or fragment')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  STORYLINE_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, '16-256 visible ASCII characters (a bearer token)')
+    .optional(),
+  // Far above a newsroom's rate, and above what one token or one address can push through a
+  // process at all (bench/: ~2,000 appends/s from one token on 2 cores), so only a runaway
+  // client or a flood meets them.
+  STORYLINE_APPEND_RATE_PER_TOKEN: appendRate.default(5000),
+  STORYLINE_APPEND_BURST_PER_TOKEN: appendBurst.default(10_000),
+  STORYLINE_APPEND_RATE_PER_ADDRESS: appendRate.default(10_000),
+  STORYLINE_APPEND_BURST_PER_ADDRESS: appendBurst.default(20_000),
 });
 
 export interface Config {
@@ -64,6 +87,28 @@ export interface Config {
   readonly poolSize: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly live: LiveConfig;
+  /**
+   * The service's public base URL, for the absolute links in feeds and pages. Unset: those links
+   * are relative, never built from the request's Host header.
+   */
+  readonly publicUrl: string | undefined;
+  /** The bearer token `GET /metrics` requires; unset: the metrics are open. */
+  readonly metricsToken: string | undefined;
+  readonly appendLimits: AppendLimits;
+}
+
+/** Token buckets for appends (per process); null: no limit. */
+export interface AppendLimits {
+  readonly perToken: RateLimit | null;
+  /** Per client address, checked before the token is. */
+  readonly perAddress: RateLimit | null;
+}
+
+export interface RateLimit {
+  /** Appends per second, sustained. */
+  readonly perSecond: number;
+  /** Appends a client may make at once after being idle. */
+  readonly burst: number;
 }
 
 export interface LiveConfig {
@@ -134,5 +179,20 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
         value.STORYLINE_LIVE_DB_CONNECTIONS ?? Math.max(1, Math.floor(value.STORYLINE_DB_POOL / 3)),
       maxSseStreams: value.STORYLINE_SSE_MAX_STREAMS,
     },
+    publicUrl: value.STORYLINE_PUBLIC_URL,
+    metricsToken: value.STORYLINE_METRICS_TOKEN,
+    appendLimits: {
+      perToken: rateLimit(
+        value.STORYLINE_APPEND_RATE_PER_TOKEN,
+        value.STORYLINE_APPEND_BURST_PER_TOKEN,
+      ),
+      perAddress: rateLimit(
+        value.STORYLINE_APPEND_RATE_PER_ADDRESS,
+        value.STORYLINE_APPEND_BURST_PER_ADDRESS,
+      ),
+    },
   };
 }
+
+const rateLimit = (perSecond: number, burst: number): RateLimit | null =>
+  perSecond === 0 ? null : { perSecond, burst };

@@ -134,16 +134,36 @@ export interface LogReader {
   ready(): Promise<boolean>;
 }
 
+/** What a token may do: `publish` appends; `admin` also manages tokens. */
+export const tokenScopes = ['publish', 'admin'] as const;
+export type TokenScope = (typeof tokenScopes)[number];
+
+/** A token's name: 1-64 letters, digits, spaces, dots, dashes, underscores or @. */
+export const tokenNamePattern = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
+
 export interface Publisher {
   readonly name: string;
   /** The stories this token may publish to; null for every story. */
   readonly stories: readonly string[] | null;
+  readonly scope: TokenScope;
+}
+
+/** A token as listed: everything but the token itself, which is never stored. */
+export interface TokenInfo {
+  readonly name: string;
+  readonly scope: TokenScope;
+  readonly stories: readonly string[] | null;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
 }
 
 export interface TokenStore {
-  create(name: string, stories?: readonly string[]): Promise<string>;
+  /** Makes a token and returns it: the one time it is ever seen. */
+  create(name: string, stories?: readonly string[], scope?: TokenScope): Promise<string>;
   /** Who holds the token, or null when it is unknown or revoked. */
   verify(token: string): Promise<Publisher | null>;
   /** Revokes every token of that name; how many were revoked. */
   revoke(name: string): Promise<number>;
+  /** Every token ever made, oldest first, revoked ones included. */
+  list(): Promise<readonly TokenInfo[]>;
 }

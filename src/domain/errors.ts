@@ -32,6 +32,8 @@ export const errorCodes = [
   'development_not_pinned',
   'status_unchanged',
   'unsupported_schema_version',
+  // limits
+  'rate_limited',
   // the server's side
   'unavailable',
   'internal',

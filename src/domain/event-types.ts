@@ -4,14 +4,33 @@
  * upcaster (see upcast.ts), never an edit here that old log rows would fail.
  */
 import { z } from 'zod';
+import { jsonValueProblem, textProblem } from './json-text.ts';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * Text the log can keep: no NUL character, no lone surrogate (see json-text.ts). PostgreSQL
+ * never stored either, so no event already in a log fails this check when read back.
+ */
+const keepableText = () =>
+  z.superRefine((value: string, context) => {
+    const problem = textProblem(value);
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem, input: value });
+  });
 
-/** An instant with the UTC offset it was given, e.g. `2025-12-02T16:30:00+03:00`. */
+const text = (max: number) => z.string().trim().min(1).max(max).check(keepableText());
+
+/**
+ * An instant with the UTC offset it was given, e.g. `2025-12-02T16:30:00+03:00`, within what
+ * PostgreSQL's timestamptz takes: no year 0000 (ISO's 1 BC, which PostgreSQL does not accept in
+ * this form) and an offset of at most ±15:59.
+ */
 export const isoInstant = z.iso
   .datetime({ offset: true, local: false })
   .refine((value) => !/\.\d{7,}/.test(value), {
     error: 'at most microsecond precision (6 fractional digits), as PostgreSQL keeps',
+  })
+  .refine((value) => !value.startsWith('0000-'), { error: 'years start at 0001' })
+  .refine((value) => !/[+-](1[6-9]|2\d):\d\d$/.test(value), {
+    error: 'a UTC offset is at most ±15:59',
   });
 
 export const storyIdSchema = z
@@ -57,7 +76,14 @@ export const developmentKindSchema = z
   .regex(/^[a-z][a-z_]{1,31}$/, 'a lowercase word such as meeting, statement or claim');
 
 export const actorSchema = z.strictObject({ name: text(200), role: text(200).optional() });
-export const sourceSchema = z.strictObject({ name: text(200), url: z.url().max(2000).optional() });
+/**
+ * The log keeps any URL a source was given (older events may hold other schemes); new events may
+ * only link to the web: see `webLinksOnly`.
+ */
+export const sourceSchema = z.strictObject({
+  name: text(200),
+  url: z.url().max(2000).check(keepableText()).optional(),
+});
 export const quoteSchema = z.strictObject({ text: text(2000), by: text(200).optional() });
 
 export const storyOpenedData = z.strictObject({
@@ -189,13 +215,29 @@ export type RecordedEvent = StoryEventBody & {
   readonly recordedAt: string;
 };
 
-/** zod rebuilds records by assignment and silently drops a "__proto__" key; refuse it instead. */
-const withoutProtoKey = z.custom<unknown>(
-  (value) => typeof value !== 'object' || value === null || !Object.hasOwn(value, '__proto__'),
-  { error: '"__proto__" is not allowed as a metadata key' },
+/** Objects and arrays nested in metadata at most, the metadata object itself included. */
+export const maxMetadataDepth = 16;
+
+/**
+ * Checked before the record is parsed, so nothing recursive ever sees a value that is too deep.
+ * zod rebuilds records by assignment and silently drops a "__proto__" key: refused instead.
+ */
+const keepableMetadata = z.unknown().check(
+  z.superRefine((value, context) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+      context.addIssue({
+        code: 'custom',
+        message: '"__proto__" is not allowed as a metadata key',
+        input: value,
+      });
+      return;
+    }
+    const problem = jsonValueProblem(value, maxMetadataDepth);
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem, input: value });
+  }),
 );
 
-export const metadataSchema = withoutProtoKey.pipe(
+export const metadataSchema = keepableMetadata.pipe(
   z
     .record(z.string().max(64), z.unknown())
     .refine((value) => JSON.stringify(value).length <= 8192, 'metadata is limited to 8 KiB'),
@@ -218,21 +260,63 @@ function submitted<T extends EventType>(type: T) {
   });
 }
 
+/** The sources an event names, with their path in the event. */
+function sourcesOf(
+  event: StoryEventBody,
+): readonly { path: string[]; sources: readonly Source[] }[] {
+  switch (event.type) {
+    case 'development.reported':
+    case 'claim.disputed':
+      return [{ path: ['data', 'sources'], sources: event.data.sources ?? [] }];
+    case 'development.corrected':
+      return [{ path: ['data', 'changes', 'sources'], sources: event.data.changes.sources ?? [] }];
+    case 'story.opened':
+    case 'development.retracted':
+    case 'development.pinned':
+    case 'development.unpinned':
+    case 'summary.revised':
+    case 'story.status_changed':
+      return [];
+  }
+}
+
+/**
+ * A new event's source links are web links: a `javascript:` or `data:` URL is a valid URL but
+ * no place for a reader to go. Checked on new events only, so events the log already holds
+ * (read back through the data schemas) stay valid.
+ */
+function webLinksOnly(event: StoryEventBody, context: z.RefinementCtx): void {
+  for (const { path, sources } of sourcesOf(event)) {
+    sources.forEach((source, index) => {
+      if (typeof source.url === 'string' && !/^https?:\/\//i.test(source.url)) {
+        context.addIssue({
+          code: 'custom',
+          message: 'a source link must be an http:// or https:// URL',
+          path: [...path, index, 'url'],
+          input: source.url,
+        });
+      }
+    });
+  }
+}
+
 /**
  * One event as a client submits it: the append API body and (with a storyId) the lines of
  * events/*.jsonl. `id` is the idempotency key; clients that retry must send it.
  */
-export const newEventSchema = z.discriminatedUnion('type', [
-  submitted('story.opened'),
-  submitted('development.reported'),
-  submitted('development.corrected'),
-  submitted('development.retracted'),
-  submitted('development.pinned'),
-  submitted('development.unpinned'),
-  submitted('claim.disputed'),
-  submitted('summary.revised'),
-  submitted('story.status_changed'),
-]);
+export const newEventSchema = z
+  .discriminatedUnion('type', [
+    submitted('story.opened'),
+    submitted('development.reported'),
+    submitted('development.corrected'),
+    submitted('development.retracted'),
+    submitted('development.pinned'),
+    submitted('development.unpinned'),
+    submitted('claim.disputed'),
+    submitted('summary.revised'),
+    submitted('story.status_changed'),
+  ])
+  .superRefine(webLinksOnly);
 export type NewEvent = z.infer<typeof newEventSchema>;
 
 export const maxEventsPerAppend = 500;

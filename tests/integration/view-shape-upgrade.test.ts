@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index.ts';
 import { connect } from '../../src/adapters/postgres/connect.ts';
 import { openStoryline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
@@ -41,12 +42,17 @@ describe('views of an older shape', () => {
     const current = await first.reader.getStory('upgrade');
     await first.close();
 
-    // What the previous version stored, and its migration history without 0004.
+    // What the previous version stored, and its migration history without 0004 (and without
+    // the migrations that came after it, undone).
     const connection = connect(database.url);
     try {
       const old = { ...current, corrections: [{ note: 'n' }], claims: [{ disputes: [] }] };
       await sql`update stories set view = ${JSON.stringify(old)}::json`.execute(connection.db);
-      await sql`delete from kysely_migration where name = '0004_bounded_story_view'`.execute(
+      const later = Object.entries(migrations)
+        .filter(([name]) => name > '0004_bounded_story_view')
+        .reverse();
+      for (const [, migration] of later) await migration.down?.(connection.db);
+      await sql`delete from kysely_migration where name >= '0004_bounded_story_view'`.execute(
         connection.db,
       );
     } finally {

@@ -318,7 +318,7 @@ main { padding: 0 2rem 4rem; min-width: 0; }
 code { font-family: ui-monospace, monospace; font-size: 0.9em; }
 .operation, .component { border-top: 1px solid var(--line); padding: 1rem 0; }
 .method { display: inline-block; min-width: 3.5em; text-align: center; border-radius: 4px; font: bold 0.75rem/1.6 ui-monospace, monospace; color: #fff; background: #555; }
-.method-get { background: #2f6f9f; } .method-post { background: #2f8f4f; } .method-ws { background: #8f5f2f; }
+.method-get { background: #2f6f9f; } .method-post { background: #2f8f4f; } .method-delete { background: #9f2f2f; } .method-ws { background: #8f5f2f; }
 .summary { font-weight: 600; }
 .status { font: bold 0.85rem ui-monospace, monospace; }
 .responses li { margin: 0.4rem 0; }

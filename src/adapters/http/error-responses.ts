@@ -28,6 +28,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   status_unchanged: 422,
   // Only the log can hold an event with an unknown schema version: the server's problem.
   unsupported_schema_version: 500,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };
@@ -41,4 +42,17 @@ export function errorBody(error: StorylineError, requestId?: string) {
       ...(requestId === undefined ? {} : { requestId }),
     },
   };
+}
+
+/**
+ * Client text quoted back in an error (a story id, a header, a key zod names): without control
+ * characters or lone surrogates, and short.
+ */
+export function clientText(text: string, max = 100): string {
+  const clean = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '\uFFFD',
+  );
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -2,25 +2,38 @@
  * The HTTP API under /v1. Routes validate their input, call a use case and shape JSON; every
  * failure goes through `onError`, the one place errors become responses.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
-import type { TokenStore } from '../../app/ports.ts';
+import {
+  tokenNamePattern,
+  type Publisher,
+  type TokenScope,
+  type TokenStore,
+} from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
-import { errorBody, httpStatusOf } from './error-responses.ts';
-import { checkDeclaredLength, readJsonBody } from './json-body.ts';
+import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
-import { cursorSchema, pageQuery, stateQuery, timelineQuery } from './request-schemas.ts';
+import { RateLimiter } from './rate-limit.ts';
+import {
+  cursorSchema,
+  pageQuery,
+  stateQuery,
+  timelineQuery,
+  tokenRequestSchema,
+} from './request-schemas.ts';
 import { routePattern } from './route-pattern.ts';
 import { serveStoryStream, type SseDependencies } from './sse-live.ts';
 
@@ -35,6 +48,19 @@ export interface HttpDependencies {
   readonly live?: SseDependencies;
   /** Request metrics and `GET /metrics`; without them that route answers 503. */
   readonly metrics?: HttpMetrics;
+  /** The bearer token `GET /metrics` requires; without it the metrics are open. */
+  readonly metricsToken?: string | undefined;
+  /**
+   * The public base URL (`https://news.example.com`) for absolute links in feeds and pages;
+   * without it those links are relative. Never the request's Host header: a forged Host would
+   * otherwise end up in the links of a cached response.
+   */
+  readonly publicUrl?: string | undefined;
+  /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
+  readonly rateLimits?: {
+    readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
+    readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
+  };
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
@@ -44,9 +70,15 @@ const feedEntryLimit = 100;
 
 export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   const { appender, queries, tokens, logger } = deps;
+  const publicUrl = deps.publicUrl ?? '';
+  const perToken = limiter(deps.rateLimits?.perToken);
+  const perAddress = limiter(deps.rateLimits?.perAddress);
+  const metricsTokenHash = deps.metricsToken === undefined ? null : sha256(deps.metricsToken);
   const app = new Hono<Env>();
 
-  app.use(requestId());
+  // A client's id is kept only if it is short and made of letters, digits, `_`, `-` and `=`
+  // (hono's check); otherwise the request gets a UUID.
+  app.use(requestId({ limitLength: maxRequestIdLength }));
   app.use(async function logRequest(c, next) {
     // A silent logger costs nothing per request: no clock read, no log object built.
     if (!logger.isLevelEnabled('info')) return next();
@@ -82,6 +114,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.body(apiReferenceCss, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   );
   app.get('/metrics', async (c) => {
+    if (metricsTokenHash !== null) {
+      const presented = bearerOf(c.req.header('Authorization'));
+      if (presented === null || !timingSafeEqual(sha256(presented), metricsTokenHash)) {
+        throw new StorylineError('unauthorized', 'the metrics need Authorization: Bearer <token>');
+      }
+    }
     if (deps.metrics === undefined) {
       throw new StorylineError('unavailable', 'metrics are not enabled on this server');
     }
@@ -187,10 +225,10 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    const self = new URL(c.req.url);
-    self.search = '';
-    const alternate = new URL(`/stories/${story.storyId}`, self).href;
-    const feed = renderAtomFeed(story, entries, { self: self.href, alternate });
+    const feed = renderAtomFeed(story, entries, {
+      self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
+      alternate: `${publicUrl}/stories/${story.storyId}`,
+    });
     return c.body(feed, 200, { 'Content-Type': atomContentType });
   });
 
@@ -212,29 +250,85 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.get('/v1/events', (c) => eventPages.serve(c, false));
 
-  app.post('/v1/stories/:storyId/events', async (c) => {
-    checkDeclaredLength(c, deps.bodyLimit);
-    const storyId = storyIdOf(c);
-    const publisher = await authenticate(tokens, c.req.header('Authorization'));
-    if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
+  /**
+   * The client's token, checked after its address is within its rate and before the request's
+   * body is read; the token's own rate is checked once it is known.
+   */
+  async function authenticated(c: Context<Env>, scope: TokenScope): Promise<Publisher> {
+    takeOrRefuse(perAddress, addressOf(c), 'this address');
+    const token = bearerOf(c.req.header('Authorization'));
+    if (token === null) {
       throw new StorylineError(
-        'forbidden',
-        `token "${publisher.name}" may not publish to ${storyId}`,
+        'unauthorized',
+        'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
       );
     }
-    const body = parse(appendBodySchema, await readJsonBody(c, deps.bodyLimit), 'invalid_request');
-    const result = await appender.append({
-      storyId,
-      events: body.events,
-      author: publisher.name,
-      requestId: c.get('requestId'),
-      ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
-    });
-    const response = { storyId, version: result.version, positions: result.positions };
-    return c.json(response, result.appended ? 201 : 200);
+    const publisher = await tokens.verify(token);
+    if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
+    if (scope === 'admin' && publisher.scope !== 'admin') {
+      throw new StorylineError(
+        'forbidden',
+        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+      );
+    }
+    takeOrRefuse(perToken, token, 'this token');
+    return publisher;
+  }
+
+  app.post('/v1/stories/:storyId/events', (c) =>
+    withBody(c, deps.bodyLimit, async (body) => {
+      const storyId = storyIdOf(c);
+      body.refuseDeclaredExcess();
+      const publisher = await authenticated(c, 'publish');
+      if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
+        throw new StorylineError(
+          'forbidden',
+          `token "${publisher.name}" may not publish to ${storyId}`,
+        );
+      }
+      const input = parse(appendBodySchema, await body.json(), 'invalid_request');
+      const result = await appender.append({
+        storyId,
+        events: input.events,
+        author: publisher.name,
+        requestId: c.get('requestId'),
+        ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion }),
+      });
+      const response = { storyId, version: result.version, positions: result.positions };
+      return c.json(response, result.appended ? 201 : 200);
+    }),
+  );
+
+  app.get('/v1/tokens', async (c) => {
+    await authenticated(c, 'admin');
+    c.header('Cache-Control', 'no-store');
+    return c.json({ tokens: await tokens.list() });
   });
 
-  app.route('/', createPages({ queries, logger }));
+  app.post('/v1/tokens', (c) =>
+    withBody(c, tokenBodyLimit, async (body) => {
+      body.refuseDeclaredExcess();
+      await authenticated(c, 'admin');
+      const input = parse(tokenRequestSchema, await body.json(), 'invalid_request');
+      const token = await tokens.create(input.name, input.stories, input.scope);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        { name: input.name, scope: input.scope, stories: input.stories ?? null, token },
+        201,
+      );
+    }),
+  );
+
+  app.delete('/v1/tokens/:name', async (c) => {
+    await authenticated(c, 'admin');
+    const name = c.req.param('name');
+    if (!tokenNamePattern.test(name)) {
+      throw new StorylineError('invalid_request', 'no token can have that name');
+    }
+    return c.json({ name, revoked: await tokens.revoke(name) });
+  });
+
+  app.route('/', createPages({ queries, logger, publicUrl }));
 
   // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
   // so the innermost one (the log line, the metrics) would never see the 404.
@@ -253,6 +347,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       const status = httpStatusOf[error.code];
       if (status >= 500) logger.error({ err: error, requestId: id }, 'request failed');
       if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="storyline"');
+      const { retryAfter } = error.details;
+      if (error.code === 'rate_limited' && typeof retryAfter === 'number') {
+        c.header('Retry-After', String(retryAfter));
+      }
+      // The body has been drained as far as it will be; a client that sent more is let go.
+      if (error.code === 'payload_too_large') c.header('Connection', 'close');
       return c.json(errorBody(error, id), status);
     }
     logger.error({ err: error, requestId: id }, 'request failed');
@@ -406,24 +506,47 @@ function storyIdOf(c: Context): string {
     throw new StorylineError(
       'invalid_request',
       'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId },
+      { storyId: clientText(storyId) },
     );
   }
   return parsed.data;
 }
 
-async function authenticate(tokens: TokenStore, header: string | undefined) {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (match?.[1] === undefined) {
+const maxRequestIdLength = 64;
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+function bearerOf(header: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
+}
+
+function limiter(
+  options: { readonly perSecond: number; readonly burst: number } | null | undefined,
+): RateLimiter | null {
+  return options === null || options === undefined ? null : new RateLimiter(options);
+}
+
+/** Takes one from `key`'s bucket, or refuses with 429 and when to try again. */
+function takeOrRefuse(limiter: RateLimiter | null, key: string, who: string): void {
+  const wait = limiter?.take(key) ?? 0;
+  if (wait > 0) {
+    const retryAfter = Math.max(1, Math.ceil(wait));
     throw new StorylineError(
-      'unauthorized',
-      'publishing needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+      'rate_limited',
+      `too many requests from ${who}; try again in ${retryAfter} s`,
+      { retryAfter },
     );
   }
-  const publisher = await tokens.verify(match[1]);
-  if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
-  return publisher;
 }
+
+/** The peer's address (a proxy's, behind one); requests made in-process share one key. */
+function addressOf(c: Context<Env>): string {
+  const bindings = c.env as Partial<HttpBindings> | undefined;
+  return bindings?.incoming?.socket.remoteAddress ?? 'in-process';
+}
+
+/** Token management bodies are small. */
+const tokenBodyLimit = 16 * 1024;
 
 /**
  * Validates input; a problem inside an event's data is `invalid_event` (naming which event),
@@ -433,8 +556,8 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, code: 'invalid_request')
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
+    path: clientText(issue.path.map(String).join('.'), 200),
+    message: clientText(issue.message, 300),
   }));
   const inEvent = result.error.issues.find(
     (issue) => issue.path[0] === 'events' && issue.path.length >= 2,

@@ -22,26 +22,37 @@ import {
 } from '../../domain/event-types.ts';
 import { closeCodes, liveCommandSchema } from '../ws/live-protocol.ts';
 import { httpStatusOf } from './error-responses.ts';
-import { pageQuery, position, stateQuery, timelineQuery, wholeNumber } from './request-schemas.ts';
+import {
+  pageQuery,
+  position,
+  stateQuery,
+  timelineQuery,
+  tokenRequestSchema,
+  wholeNumber,
+} from './request-schemas.ts';
 import {
   appendResultSchema,
   correctionsPageSchema,
   correctionViewSchema,
+  createdTokenSchema,
   developmentRefSchema,
   disputeViewSchema,
   errorBodySchema,
   eventsPageSchema,
   healthSchema,
   recordedEventSchema,
+  revokedTokensSchema,
   storyListSchema,
   storyStateSchema,
   storyViewSchema,
   timelinePageSchema,
   timelineEntrySchema,
+  tokenInfoSchema,
+  tokenListSchema,
 } from './response-schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 
 /** The named schemas under `components.schemas`; a schema used inside another becomes a $ref. */
 const componentSchemas: Readonly<Record<string, z.ZodType>> = {
@@ -73,6 +84,11 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   ErrorBody: errorBodySchema,
   Health: healthSchema,
   LiveCommand: liveCommandSchema,
+  TokenRequest: tokenRequestSchema,
+  TokenInfo: tokenInfoSchema,
+  TokenList: tokenListSchema,
+  CreatedToken: createdTokenSchema,
+  RevokedTokens: revokedTokensSchema,
 };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -177,13 +193,15 @@ interface Operation {
   readonly description?: string;
   readonly parameters?: readonly Parameter[];
   readonly requestBody?: JsonSchema;
-  readonly auth?: boolean;
+  /** The token scope the operation needs, if any. */
+  readonly auth?: 'publish' | 'admin';
   readonly responses: Record<string, JsonSchema>;
   /** The error codes this operation can answer with, besides `internal`. */
   readonly errors: readonly ErrorCode[];
 }
 
 const storyErrors: readonly ErrorCode[] = ['invalid_request', 'story_not_found'];
+const tokenErrors: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'rate_limited'];
 
 const operations: readonly Operation[] = [
   {
@@ -284,7 +302,7 @@ const operations: readonly Operation[] = [
     description: `1-${maxEventsPerAppend} events, appended in order with consecutive versions. Each event's \`id\` (a UUID) is its idempotency key: re-sending events already in the log answers 200 with their original positions and writes nothing. \`expectedVersion\`: 0 means the story must not exist yet, n that it must be at version n (else 409 \`version_conflict\`). Concurrent appends share transactions (group commit).`,
     parameters: [storyIdParameter],
     requestBody: { required: true, content: json(ref('AppendBody')) },
-    auth: true,
+    auth: 'publish',
     responses: {
       '201': { description: 'appended', content: json(ref('AppendResult')) },
       '200': {
@@ -301,6 +319,7 @@ const operations: readonly Operation[] = [
       'payload_too_large',
       'unauthorized',
       'forbidden',
+      'rate_limited',
       'version_conflict',
       'duplicate_event_id',
       'story_not_opened',
@@ -417,14 +436,62 @@ const operations: readonly Operation[] = [
     tag: 'operations',
     summary: 'Prometheus metrics (text exposition format)',
     description:
-      'Appends by outcome, append latency, group-commit batch sizes, live subscribers, fan-out lag, sessions ended, HTTP request durations by route, and the process metrics.',
+      'Appends by outcome, append latency, group-commit batch sizes, live subscribers, fan-out lag, sessions ended, HTTP request durations by route, and the process metrics. When the server is configured with `STORYLINE_METRICS_TOKEN`, it needs `Authorization: Bearer <that token>`.',
     responses: {
       '200': {
         description: 'the metrics',
         content: { 'text/plain': { schema: { type: 'string' } } },
       },
     },
-    errors: ['unavailable'],
+    errors: ['unauthorized', 'unavailable'],
+  },
+  {
+    method: 'get',
+    path: '/v1/tokens',
+    operationId: 'listTokens',
+    tag: 'admin',
+    summary: 'Every token: name, scope, stories, created, revoked (never the token itself)',
+    auth: 'admin',
+    responses: { '200': { description: 'the tokens', content: json(ref('TokenList')) } },
+    errors: tokenErrors,
+  },
+  {
+    method: 'post',
+    path: '/v1/tokens',
+    operationId: 'createToken',
+    tag: 'admin',
+    summary: 'Create a token; the answer is the only place the token is ever shown',
+    description:
+      '`scope` is `publish` (the default: may append) or `admin` (may also manage tokens). With `stories`, the token may publish only to those.',
+    requestBody: { required: true, content: json(ref('TokenRequest')) },
+    auth: 'admin',
+    responses: { '201': { description: 'created', content: json(ref('CreatedToken')) } },
+    errors: [
+      ...tokenErrors,
+      'invalid_json',
+      'invalid_request',
+      'unsupported_media_type',
+      'payload_too_large',
+    ],
+  },
+  {
+    method: 'delete',
+    path: '/v1/tokens/{name}',
+    operationId: 'revokeTokens',
+    tag: 'admin',
+    summary: 'Revoke every token of that name, on every process at once',
+    parameters: [
+      {
+        name: 'name',
+        in: 'path',
+        required: true,
+        description: "the tokens' name",
+        schema: { type: 'string' },
+      },
+    ],
+    auth: 'admin',
+    responses: { '200': { description: 'revoked', content: json(ref('RevokedTokens')) } },
+    errors: [...tokenErrors, 'invalid_request'],
   },
   {
     method: 'get',
@@ -503,7 +570,7 @@ function pathItems(): Record<string, Record<string, JsonSchema>> {
         ...(operation.description === undefined ? {} : { description: operation.description }),
         ...(operation.parameters === undefined ? {} : { parameters: operation.parameters }),
         ...(operation.requestBody === undefined ? {} : { requestBody: operation.requestBody }),
-        ...(operation.auth === true ? { security: [{ bearer: [] }] } : {}),
+        ...(operation.auth === undefined ? {} : { security: [{ bearer: [] }] }),
         responses: { ...operation.responses, ...errorResponses(operation.errors) },
       },
     };
@@ -513,7 +580,7 @@ function pathItems(): Record<string, Record<string, JsonSchema>> {
 
 const description = `Storyline appends every development of a live news story as an immutable event to a log, and serves the story as it stands, its timeline, the story as it stood at any point in the past, and the log itself.
 
-Reads are open; appends need \`Authorization: Bearer <token>\` (\`storyline tokens create <name>\`).
+Reads are open; appends need \`Authorization: Bearer <token>\` (\`storyline tokens create <name>\`), and managing tokens needs an admin token (\`storyline tokens create <name> --admin\`). Authenticated requests are rate-limited per token and per client address: over the limit, 429 \`rate_limited\` with \`Retry-After\` (seconds).
 
 Every error is JSON: \`{"error": {"code", "message", "requestId", …}}\` with a stable \`code\` (see each operation's responses); validation errors list their \`issues\` with paths.
 
@@ -570,6 +637,7 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
       { name: 'write', description: 'Appending events' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
+      { name: 'admin', description: 'Token management (admin tokens only)' },
       { name: 'reference', description: 'This reference' },
     ],
     paths: pathItems(),
@@ -579,7 +647,8 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'a publish token: `storyline tokens create <name>`',
+          description:
+            'a token: `storyline tokens create <name>` (publish), or with `--admin` (also manages tokens)',
         },
       },
     },

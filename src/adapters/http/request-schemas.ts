@@ -3,7 +3,8 @@
  * (openapi.ts) is generated from them, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import { isoInstant } from '../../domain/event-types.ts';
+import { tokenNamePattern, tokenScopes } from '../../app/ports.ts';
+import { isoInstant, storyIdSchema } from '../../domain/event-types.ts';
 
 /** A whole number in a query string; an empty value is an error, not zero. */
 export const wholeNumber = z
@@ -30,3 +31,10 @@ export const stateQuery = z
   });
 
 export const cursorSchema = z.strictObject({ occurredAt: isoInstant, reportedPosition: position });
+
+/** `POST /v1/tokens`: a token's name, its scope, and the only stories it may publish to. */
+export const tokenRequestSchema = z.strictObject({
+  name: z.string().regex(tokenNamePattern, '1-64 letters, digits, spaces, dots, dashes, _ or @'),
+  scope: z.enum(tokenScopes).default('publish'),
+  stories: z.array(storyIdSchema).min(1).max(1000).optional(),
+});

@@ -6,7 +6,7 @@
  * with these at run time; the tests do.
  */
 import { z } from 'zod';
-import type { StoryListItem } from '../../app/ports.ts';
+import { tokenScopes, type StoryListItem, type TokenInfo } from '../../app/ports.ts';
 import { errorCodes } from '../../domain/errors.ts';
 import {
   actorSchema,
@@ -237,4 +237,34 @@ export const errorBodySchema = z.object({
       .optional()
       .describe('every validation problem, with its path'),
   }),
+});
+
+const tokenScope = z.enum(tokenScopes).describe('`publish` appends; `admin` also manages tokens');
+const tokenStories = z
+  .array(z.string())
+  .nullable()
+  .describe('the only stories it may publish to; null for every story');
+
+export const tokenInfoSchema: z.ZodType<TokenInfo> = z.object({
+  name: z.string(),
+  scope: tokenScope,
+  stories: tokenStories,
+  createdAt: instant,
+  revokedAt: instant.nullable(),
+});
+
+export const tokenListSchema = z.object({
+  tokens: z.array(tokenInfoSchema).describe('oldest first; never the tokens themselves'),
+});
+
+export const createdTokenSchema = z.object({
+  name: z.string(),
+  scope: tokenScope,
+  stories: tokenStories,
+  token: z.string().describe('the token: shown this once, stored only as a hash'),
+});
+
+export const revokedTokensSchema = z.object({
+  name: z.string(),
+  revoked: count.describe('how many tokens of that name were revoked now'),
 });

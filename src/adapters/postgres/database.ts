@@ -40,6 +40,7 @@ export interface ApiTokensTable {
   name: string;
   token_hash: string;
   stories: string[] | null;
+  scope: Generated<'publish' | 'admin'>;
   created_at: Generated<Date>;
   revoked_at: Date | null;
 }

@@ -1,5 +1,5 @@
 /**
- * Publish tokens. Only a SHA-256 of each token is stored: a leaked database does not leak
+ * Tokens, each with a scope (`publish`, or `admin`, which also manages tokens). Only a SHA-256 of each token is stored: a leaked database does not leak
  * tokens, and the token is high-entropy, so no slow hash is needed.
  *
  * Checks are cached briefly so an append does not cost a query for its token. A revocation
@@ -9,7 +9,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Publisher, TokenStore } from '../../app/ports.ts';
+import {
+  tokenNamePattern,
+  type Publisher,
+  type TokenInfo,
+  type TokenScope,
+  type TokenStore,
+} from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
 import { storyIdSchema } from '../../domain/event-types.ts';
 import type { Database } from './database.ts';
@@ -51,8 +57,12 @@ export class PostgresTokens implements TokenStore {
     this.#checks.clear();
   }
 
-  async create(name: string, stories?: readonly string[]): Promise<string> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/.test(name)) {
+  async create(
+    name: string,
+    stories?: readonly string[],
+    scope: TokenScope = 'publish',
+  ): Promise<string> {
+    if (!tokenNamePattern.test(name)) {
       throw new StorylineError(
         'invalid_request',
         'a token name is 1-64 letters, digits, spaces, dots, dashes, underscores or @',
@@ -67,6 +77,7 @@ export class PostgresTokens implements TokenStore {
         name,
         token_hash: hash(token),
         stories: stories === undefined || stories.length === 0 ? null : [...stories],
+        scope,
         revoked_at: null,
       })
       .execute();
@@ -80,11 +91,12 @@ export class PostgresTokens implements TokenStore {
     if (cached !== undefined && cached.until > now) return cached.publisher;
     const row = await this.#db
       .selectFrom('api_tokens')
-      .select(['name', 'stories'])
+      .select(['name', 'stories', 'scope'])
       .where('token_hash', '=', key)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    const publisher = row === undefined ? null : { name: row.name, stories: row.stories };
+    const publisher =
+      row === undefined ? null : { name: row.name, stories: row.stories, scope: row.scope };
     if (this.#checks.size >= this.#maxEntries) this.#checks.clear();
     this.#checks.set(key, {
       publisher,
@@ -107,5 +119,21 @@ export class PostgresTokens implements TokenStore {
     });
     this.forgetCached();
     return revoked;
+  }
+
+  async list(): Promise<readonly TokenInfo[]> {
+    const rows = await this.#db
+      .selectFrom('api_tokens')
+      .select(['name', 'scope', 'stories', 'created_at', 'revoked_at'])
+      .orderBy('created_at')
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => ({
+      name: row.name,
+      scope: row.scope,
+      stories: row.stories,
+      createdAt: row.created_at.toISOString(),
+      revokedAt: row.revoked_at?.toISOString() ?? null,
+    }));
   }
 }

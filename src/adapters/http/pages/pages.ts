@@ -14,6 +14,11 @@ import { liveBlogScript, liveBlogStylesheet, type Asset } from './page-assets.ts
 export interface PageDependencies {
   readonly queries: Pick<StoryQueries, 'listStories' | 'snapshot'>;
   readonly logger: Logger;
+  /**
+   * The public base URL for the canonical link and the JSON-LD ids; '' makes them relative
+   * (never taken from the Host header, which a client chooses).
+   */
+  readonly publicUrl?: string;
 }
 
 /**
@@ -52,6 +57,7 @@ async function serveAsset(c: Context<PageEnv>, load: () => Promise<Asset>): Prom
 
 export function createPages(deps: PageDependencies): Hono<PageEnv> {
   const { queries, logger } = deps;
+  const publicUrl = deps.publicUrl ?? '';
   const pages = new Hono<PageEnv>();
 
   pages.get('/', async (c) => page(c, storiesPage(await queries.listStories())));
@@ -61,7 +67,7 @@ export function createPages(deps: PageDependencies): Hono<PageEnv> {
     if (!storyIdSchema.safeParse(storyId).success) return page(c, notFoundPage(storyId), 404);
     try {
       const snapshot = await queries.snapshot(storyId);
-      const pageUrl = new URL(`/stories/${storyId}`, c.req.url).toString();
+      const pageUrl = `${publicUrl}/stories/${storyId}`;
       return page(c, storyPage({ ...snapshot, pageUrl }));
     } catch (error) {
       if (isStorylineError(error) && error.code === 'story_not_found') {
