@@ -16,6 +16,7 @@ import { StoryQueries } from './app/story-queries.ts';
 import { readStoryFiles } from './adapters/files/story-files.ts';
 import { GuardedServer } from './adapters/http/guarded-server.ts';
 import { createHttpApp } from './adapters/http/http-app.ts';
+import { SseStreams } from './adapters/http/sse-live.ts';
 import {
   connect,
   defaultConnectionTimeouts,
@@ -231,12 +232,15 @@ export async function startHttpServer(
   // What this process commits goes to its subscribers straight away, without reading it back;
   // other processes' commits still arrive through NOTIFY and a read by position.
   const stopOffering = storyline.onCommit((events) => feed.offer(events));
-  const sessions = new LiveSessions(feed, storyline.reader);
+  const sessions = new LiveSessions(feed, storyline.reader, {
+    maxDatabaseReads: config.live.maxDatabaseReads,
+  });
   const { metrics } = storyline;
   metrics.collectProcessMetrics();
   const sessionOptions = {
     maxBufferedBytes: config.live.maxBufferedBytes,
     maxStories: config.live.maxStories,
+    drainTimeoutMs: config.live.drainTimeoutMs,
     onEnd: (reason: LiveCloseReason) => metrics.observeLiveEnded(reason),
   };
   // The server's own queries serve recent reads from memory, kept fresh by the feed, and learn
@@ -257,7 +261,13 @@ export async function startHttpServer(
     tokens: storyline.tokens,
     logger,
     bodyLimit: config.bodyLimit,
-    live: { feed, reader: storyline.reader, sessions, options: sessionOptions },
+    live: {
+      feed,
+      reader: storyline.reader,
+      sessions,
+      options: sessionOptions,
+      streams: new SseStreams(config.live.maxSseStreams),
+    },
     metrics,
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
@@ -271,6 +281,7 @@ export async function startHttpServer(
     maxFrameBytes: config.live.maxFrameBytes,
     heartbeatMs: config.live.heartbeatMs,
     allowedOrigins: config.live.allowedOrigins,
+    commandsPerSecond: config.live.commandsPerSecond,
   });
   guarded.guardUpgrades();
   // After the sessions' listener, so the fan-out lag includes sending to them.

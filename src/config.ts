@@ -47,6 +47,10 @@ const schema = z.object({
   STORYLINE_LIVE_MAX_STORIES: z.coerce.number().int().min(1).max(10_000).default(100),
   STORYLINE_LIVE_TAIL: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   STORYLINE_LIVE_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  STORYLINE_LIVE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  STORYLINE_LIVE_COMMANDS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(20),
+  STORYLINE_LIVE_DB_CONNECTIONS: z.coerce.number().int().min(1).max(200).optional(),
+  STORYLINE_SSE_MAX_STREAMS: z.coerce.number().int().min(1).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORYLINE_PUBLIC_URL: z
     .url({
@@ -155,6 +159,14 @@ export interface LiveConfig {
   readonly tailSize: number;
   /** How often the feed polls the log when no notification arrives. */
   readonly pollIntervalMs: number;
+  /** How long a client over half its buffer may take to read it down before it is closed. */
+  readonly drainTimeoutMs: number;
+  /** Commands a WebSocket connection may send per second (bursts of twice as many). */
+  readonly commandsPerSecond: number;
+  /** Database connections live clients may use at once (catch-up, snapshots, replays). */
+  readonly maxDatabaseReads: number;
+  /** Server-Sent Events streams open at once. */
+  readonly maxSseStreams: number;
 }
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -200,6 +212,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       maxStories: value.STORYLINE_LIVE_MAX_STORIES,
       tailSize: value.STORYLINE_LIVE_TAIL,
       pollIntervalMs: value.STORYLINE_LIVE_POLL_MS,
+      drainTimeoutMs: value.STORYLINE_LIVE_DRAIN_TIMEOUT_MS,
+      commandsPerSecond: value.STORYLINE_LIVE_COMMANDS_PER_SECOND,
+      // A third of the pool by default: appends and HTTP reads keep the rest.
+      maxDatabaseReads:
+        value.STORYLINE_LIVE_DB_CONNECTIONS ?? Math.max(1, Math.floor(value.STORYLINE_DB_POOL / 3)),
+      maxSseStreams: value.STORYLINE_SSE_MAX_STREAMS,
     },
     publicUrl: value.STORYLINE_PUBLIC_URL,
     metricsToken: value.STORYLINE_METRICS_TOKEN,

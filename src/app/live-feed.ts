@@ -12,6 +12,13 @@
  * The one invariant everything rests on: entries reach the listeners exactly once each, in
  * position order, with no gaps, and `head` is the last of them. Every path that delivers (a read
  * page, an offer) goes through `#accept`, which drops what is at or below the head.
+ *
+ * That holds within one log. Each read also brings the log's epoch and head (the same statement,
+ * so it costs nothing more): if the epoch changed, or the head is behind where it was when the
+ * read began (the database was restored or recreated under the running process), positions no
+ * longer mean what they meant. The feed then tells its reset listeners (which end every session,
+ * so that clients come back and get `recovered: false`), forgets its tail, and starts again at
+ * the new log's head.
  */
 import type { RecordedEvent } from '../domain/event-types.ts';
 import type { LogReader } from './ports.ts';
@@ -80,6 +87,9 @@ export interface LiveFeedOptions {
 
 export type FeedListener = (entries: readonly FeedEntry[]) => void;
 
+/** The log the feed followed was replaced: `epoch` and `head` are the new log's. */
+export type ResetListener = (replaced: { readonly epoch: string; readonly head: number }) => void;
+
 /**
  * The newest entries in a fixed ring: pushing past the capacity overwrites the oldest, so a full
  * tail costs nothing more per event than an empty one (no shifting, no copying).
@@ -145,7 +155,9 @@ export class LiveFeed {
   readonly #pageSize: number;
   readonly #onError: (error: unknown) => void;
   readonly #listeners = new Set<FeedListener>();
-  readonly #tail: EntryRing;
+  readonly #resetListeners = new Set<ResetListener>();
+  readonly #tailSize: number;
+  #tail: EntryRing;
   /** Every event up to here has been read and handed to the listeners. */
   #head = 0;
   /** The tail holds every event after this position (up to the head). */
@@ -164,7 +176,8 @@ export class LiveFeed {
   constructor(reader: LogReader, signal: ChangeSignal, options: LiveFeedOptions = {}) {
     this.#reader = reader;
     this.#signal = signal;
-    this.#tail = new EntryRing(options.tailSize ?? 10_000);
+    this.#tailSize = options.tailSize ?? 10_000;
+    this.#tail = new EntryRing(this.#tailSize);
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#pageSize = options.pageSize ?? 1000;
     this.#onError = options.onError ?? (() => undefined);
@@ -204,6 +217,15 @@ export class LiveFeed {
   listen(listener: FeedListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Called when the log turns out to have been replaced (another epoch, or a head gone back),
+   * before the feed moves to the new log: `head` and `epoch` are still the old log's then.
+   */
+  onReset(listener: ResetListener): () => void {
+    this.#resetListeners.add(listener);
+    return () => this.#resetListeners.delete(listener);
   }
 
   /**
@@ -285,13 +307,23 @@ export class LiveFeed {
     for (const resolve of this.#waiting) resolve();
     this.#waiting = [];
     this.#listeners.clear();
+    this.#resetListeners.clear();
   }
 
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        const page = await this.#reader.readEvents({ after: this.#head, limit: this.#pageSize });
+        const epoch = this.#epoch;
+        const head = this.#head;
+        const page = await this.#reader.readEvents({ after: head, limit: this.#pageSize });
         if (this.#closed) return;
+        // Everything up to `head` was committed before the read began, so its snapshot holds it:
+        // a lower head (or another epoch) is another log. An offer may have moved the head on
+        // meanwhile, which is why the comparison is with the head the read began at.
+        if (page.epoch !== epoch || page.head < head) {
+          this.#reset(page.epoch, page.head);
+          return;
+        }
         // An offer may have moved the head while the page was read: #accept skips those.
         this.#accept(page.events, 0, page.events.length);
         if (page.events.length < this.#pageSize) return;
@@ -300,6 +332,21 @@ export class LiveFeed {
       // The database is away: the next wake (a notification, the poll) tries again.
       this.#onError(error);
     }
+  }
+
+  /** Moves to a new log: the old one's listeners are told first, then the tail is forgotten. */
+  #reset(epoch: string, head: number): void {
+    for (const listener of this.#resetListeners) {
+      try {
+        listener({ epoch, head });
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    this.#epoch = epoch;
+    this.#head = head;
+    this.#floor = head;
+    this.#tail = new EntryRing(this.#tailSize);
   }
 
   /**

@@ -10,13 +10,22 @@
  * The cursor (every event of the subscribed stories up to it has been sent) makes each step
  * idempotent: nothing is sent twice and nothing is skipped. Per-story floors do the same for
  * snapshots, which may be ahead of the cursor: a story's events at or below its snapshot's
- * position are never sent, in catch-up or live. A client that cannot keep up is closed with the
- * cursor to resume from, instead of buffering without bound.
+ * position are never sent, in catch-up or live.
+ *
+ * Every byte queued for the client counts against `maxBufferedBytes`, whatever it carries
+ * (snapshots, catch-up pages, replays, live events): before each snapshot, page or replayed
+ * event the session waits for the client to have read most of what is queued, and a client that
+ * does not within `drainTimeoutMs` is closed with the cursor to resume from; a live client over
+ * the limit when an event comes is closed at once. So what one client holds is bounded by the
+ * limit plus one frame, however it asks. A subscription that fails (the database went away) also
+ * ends the session, with the cursor, so the client comes back instead of waiting on a stream
+ * that will never go live.
  */
-import { StorylineError } from '../domain/errors.ts';
+import { isStorylineError, StorylineError } from '../domain/errors.ts';
 import type { RecordedEvent } from '../domain/event-types.ts';
 import type { StoryProjection } from '../domain/story-view.ts';
 import { FeedEntry, type LiveFeed } from './live-feed.ts';
+import { ReadCancelled } from './live-reads.ts';
 import type { LiveSessions } from './live-sessions.ts';
 import type { SnapshotCache, StorySnapshot } from './live-snapshots.ts';
 import type { EventPage, LogReader } from './ports.ts';
@@ -46,8 +55,12 @@ export type LiveMessage =
       readonly [detail: string]: unknown;
     };
 
-/** Why a session ends; the transport turns it into its own close code. */
-export type LiveCloseReason = 'slow_consumer' | 'going_away';
+/**
+ * Why a session ends; the transport turns it into its own close code. `unavailable`: a
+ * subscription failed (the database is away), try again later; `log_replaced`: the database was
+ * restored or recreated, resume with the old epoch to get fresh snapshots.
+ */
+export type LiveCloseReason = 'slow_consumer' | 'going_away' | 'unavailable' | 'log_replaced';
 
 export interface LiveTransport {
   /**
@@ -55,8 +68,8 @@ export interface LiveTransport {
    * given, is called once the frame has been written out to the network, or could not be.
    */
   sendEvent(entry: FeedEntry, written?: () => void): void;
-  /** Sends a snapshot frame (encoded once for every subscriber). */
-  sendSnapshot(snapshot: StorySnapshot): void;
+  /** Sends a snapshot frame (encoded once for every subscriber); `written` as for events. */
+  sendSnapshot(snapshot: StorySnapshot, written?: () => void): void;
   sendMessage(message: LiveMessage, written?: () => void): void;
   /**
    * Between `cork()` and `uncork()` frames are collected and written together (one system call
@@ -93,7 +106,10 @@ export interface LiveSessionOptions {
   readonly maxBufferedBytes?: number;
   readonly maxStories?: number;
   readonly pageSize?: number;
-  /** How long catch-up waits for a client to read before giving up on it. */
+  /**
+   * How long the session waits for a client over half its buffer to read before closing it
+   * (catch-up, snapshots, replays, and once after the hand-over).
+   */
   readonly drainTimeoutMs?: number;
   /** The longest pause a replay makes between two events, in milliseconds. */
   readonly maxReplayGapMs?: number;
@@ -130,6 +146,12 @@ export class LiveSession {
   /** Bumped by every subscribe, unsubscribe and close, so a stale catch-up stops. */
   #generation = 0;
   #replayGeneration = 0;
+  /** The running replay, settled (never rejects) once it is done; null when none runs. */
+  #replaying: Promise<void> | null = null;
+  /** Aborted when a replay is replaced, to cut its pause short. */
+  #replayAbort = new AbortController();
+  /** Whether a check that the client reads what the hand-over left queued is running. */
+  #watchingBuffer = false;
 
   /** `sessions`: this process's live sessions, whose feed, reader and snapshots it uses. */
   constructor(sessions: LiveSessions, transport: LiveTransport, options: LiveSessionOptions = {}) {
@@ -165,10 +187,49 @@ export class LiveSession {
     return this.#stories ?? new Set();
   }
 
+  /**
+   * Subscribes to more stories (or every story), from a cursor or from snapshots. Rejects with a
+   * StorylineError the client caused (too many stories), the session staying as it was; any
+   * other failure (the database went away) ends the session with `unavailable` and the cursor to
+   * resume from, and rejects too, for the transport to log.
+   */
   async subscribe(command: SubscribeCommand): Promise<void> {
     const generation = ++this.#generation;
+    try {
+      await this.#subscribe(command, generation);
+    } catch (error) {
+      // Replaced or ended meanwhile: what failed was nobody's any more.
+      if (error instanceof ReadCancelled || generation !== this.#generation) return;
+      if (isStorylineError(error) && error.code !== 'unavailable' && error.code !== 'internal') {
+        throw error;
+      }
+      this.#end('unavailable');
+      throw error;
+    }
+  }
+
+  async #subscribe(command: SubscribeCommand, generation: number): Promise<void> {
+    const current = () => generation === this.#generation && this.#transport.isOpen;
+    const sameLog = command.epoch === undefined || command.epoch === this.#feed.epoch;
+    // Snapshots of every story cost as much as that many subscriptions: the same limit applies,
+    // checked before anything changes (a cursor needs no snapshots and has no such limit).
+    const mayNeedSnapshots =
+      command.after === undefined || !sameLog || command.after > this.#feed.head;
+    if (command.stories === '*' && this.#stories !== 'all' && mayNeedSnapshots) {
+      const count = (await this.#read(() => this.#reader.listStories(), current)).length;
+      if (generation !== this.#generation) return;
+      if (count > this.#maxStories) {
+        throw new StorylineError(
+          'too_many_stories',
+          `"*" without a cursor sends a snapshot of every story, and there are more than ` +
+            `${this.#maxStories}: subscribe with a cursor (after) or name the stories`,
+          { limit: this.#maxStories },
+        );
+      }
+    }
     const wasActive = this.#state === 'live' || this.#state === 'catching-up';
     const previousCursor = this.position;
+    const followed = command.stories === '*' && this.#stories instanceof Set ? this.#stories : null;
     const added = this.#addStories(command.stories);
     this.#state = 'catching-up';
 
@@ -181,14 +242,16 @@ export class LiveSession {
      * (every such subscriber shares it) and only then call it beyond the head. Declaring
      * recovered:false right away would be correct, but would cost each of them a snapshot.
      */
-    const sameLog = command.epoch === undefined || command.epoch === this.#feed.epoch;
     if (command.after !== undefined && sameLog && command.after > this.#feed.head) {
       await this.#feed.readLog();
       if (generation !== this.#generation) return;
     }
     const epoch = this.#feed.epoch;
     const head = this.#feed.head;
-    const recovered = command.after !== undefined && sameLog && command.after <= head;
+    const recovered =
+      command.after !== undefined &&
+      (command.epoch === undefined || command.epoch === epoch) &&
+      command.after <= head;
     this.#transport.sendMessage({
       type: 'subscribed',
       stories: this.#stories === 'all' ? '*' : [...(this.#stories ?? [])],
@@ -197,25 +260,63 @@ export class LiveSession {
       recovered,
     });
 
-    // Stories already streaming continue from where they were.
-    this.#floors = new Map();
+    /*
+     * Stories already streaming continue from where they were: from the cursor (the default
+     * floor), or from their own floor where a snapshot put them ahead of it. When "*" replaces a
+     * list of stories and lowers the default floor, the listed ones keep the cursor as theirs.
+     */
+    const floors = new Map<string, number>();
+    if (wasActive) {
+      for (const [storyId, floor] of this.#floors) {
+        if (floor > previousCursor) floors.set(storyId, floor);
+      }
+      for (const storyId of followed ?? []) {
+        floors.set(storyId, Math.max(floors.get(storyId) ?? 0, previousCursor));
+      }
+    }
+    this.#floors = floors;
     this.#defaultFloor = wasActive ? previousCursor : head;
+    let written: Promise<void> = Promise.resolve();
     if (recovered) {
       const after = command.after ?? 0;
       if (added === 'all') this.#defaultFloor = Math.min(this.#defaultFloor, after);
       else for (const storyId of added) this.#floors.set(storyId, after);
     } else {
+      /*
+       * The head was read before the stories are listed and each snapshot is read, so a story
+       * missing from the list has all its events after the head (the default floor), and an
+       * event committed between the head and a snapshot is in the snapshot (its floor). One at a
+       * time, each after the client has read most of the one before: the cache serves repeats,
+       * and the client's buffer bounds what is queued.
+       */
       const storyIds =
-        added === 'all' ? (await this.#reader.listStories()).map((story) => story.storyId) : added;
+        added === 'all'
+          ? (await this.#read(() => this.#reader.listStories(), current))
+              .map((story) => story.storyId)
+              .filter((storyId) => !(wasActive && followed?.has(storyId) === true))
+          : added;
       if (added === 'all') this.#defaultFloor = Math.min(this.#defaultFloor, head);
-      const snapshots = await Promise.all(storyIds.map((storyId) => this.#snapshots.get(storyId)));
-      if (generation !== this.#generation) return;
-      for (const snapshot of snapshots) {
+      for (const storyId of storyIds) {
+        if (!(await this.#drained(written, current))) {
+          if (current()) this.#end('slow_consumer');
+          return;
+        }
+        const snapshot = await this.#snapshots.get(storyId);
+        if (!current()) return;
         this.#floors.set(snapshot.storyId, snapshot.position);
-        this.#transport.sendSnapshot(snapshot);
+        written = new Promise((resolve) => {
+          this.#transport.sendSnapshot(snapshot, resolve);
+        });
       }
     }
+    // Every event of the stories now followed up to `start` is with the client (sent, or in a
+    // snapshot): the cursor to resume from if the session ends before catch-up moves it on.
     const start = Math.min(this.#defaultFloor, ...this.#floors.values());
+    this.#cursor = start;
+    if (!(await this.#drained(written, current))) {
+      if (current()) this.#end('slow_consumer');
+      return;
+    }
     await this.#catchUp(generation, start);
   }
 
@@ -277,11 +378,33 @@ export class LiveSession {
   /**
    * Streams a story's history as `replay.event` frames, paced by the gaps between events
    * divided by `speed` (each gap capped), then `replay.end`. It is independent of the live
-   * stream; a new replay on the same session replaces a running one.
+   * stream. One replay runs at a time: a new one stops the running one (cutting its pause
+   * short) and starts once it has stopped, so a flood of replays costs one replay's reads.
    */
   async replay(command: ReplayCommand): Promise<void> {
     const generation = ++this.#replayGeneration;
+    this.#replayAbort.abort();
+    this.#replayAbort = new AbortController();
+    const signal = this.#replayAbort.signal;
+    while (this.#replaying !== null) {
+      await this.#replaying;
+      if (generation !== this.#replayGeneration) return;
+    }
+    const running = this.#replay(command, generation, signal).catch((error: unknown) => {
+      if (!(error instanceof ReadCancelled)) throw error;
+    });
+    const settled: Promise<void> = running.then(noop, noop).then(() => {
+      if (this.#replaying === settled) this.#replaying = null;
+    });
+    this.#replaying = settled;
+    await running;
+  }
+
+  async #replay(command: ReplayCommand, generation: number, signal: AbortSignal): Promise<void> {
+    const wanted = () =>
+      generation === this.#replayGeneration && this.#state !== 'closed' && this.#transport.isOpen;
     if ((await this.#snapshots.get(command.storyId)).state === null) {
+      if (!wanted()) return;
       throw new StorylineError('story_not_found', `no story ${command.storyId}`);
     }
     let after = (command.from ?? 1) - 1;
@@ -290,20 +413,21 @@ export class LiveSession {
     let last = 0;
     let written: Promise<void> = Promise.resolve();
     for (;;) {
-      const page = await this.#reader.readEvents({
-        after,
-        limit: this.#pageSize,
-        storyIds: [command.storyId],
-      });
+      if (!wanted()) return;
+      const query = { after, limit: this.#pageSize, storyIds: [command.storyId] };
+      const page = await this.#read(() => this.#reader.readEvents(query), wanted);
       for (const event of page.events) {
         if (event.position > until) break;
         const at = Date.parse(command.clock === 'occurred' ? event.occurredAt : event.recordedAt);
         if (previous !== null && command.speed > 0) {
           const gap = Math.min(Math.max(at - previous, 0) / command.speed, this.#maxReplayGapMs);
-          if (gap > 0) await sleep(gap);
+          if (gap > 0) await sleep(gap, signal);
         }
         previous = at;
-        if (!(await this.#roomAfter(written)) || generation !== this.#replayGeneration) return;
+        if (!(await this.#drained(written, wanted))) {
+          if (wanted()) this.#end('slow_consumer');
+          return;
+        }
         written = new Promise((resolve) => {
           this.#transport.sendMessage({ type: 'replay.event', event }, resolve);
         });
@@ -315,7 +439,7 @@ export class LiveSession {
       }
       after = lastInPage;
     }
-    if (generation === this.#replayGeneration && this.#transport.isOpen) {
+    if (wanted()) {
       this.#transport.sendMessage({ type: 'replay.end', storyId: command.storyId, position: last });
     }
   }
@@ -330,6 +454,7 @@ export class LiveSession {
     this.#state = 'closed';
     this.#generation += 1;
     this.#replayGeneration += 1;
+    this.#replayAbort.abort();
   }
 
   #end(reason: LiveCloseReason, after = this.position): void {
@@ -339,13 +464,13 @@ export class LiveSession {
     this.#onEnd?.(reason);
   }
 
+  /** Follows the stories; returns those not followed before ('all': every story, newly). */
   #addStories(stories: readonly string[] | '*'): readonly string[] | 'all' {
     if (stories === '*') {
-      if (this.#stories !== 'all') {
-        this.#unfollowAll();
-        this.#stories = 'all';
-        this.#sessions.follow(this, '*');
-      }
+      if (this.#stories === 'all') return [];
+      this.#unfollowAll();
+      this.#stories = 'all';
+      this.#sessions.follow(this, '*');
       return 'all';
     }
     if (this.#stories === 'all') return [];
@@ -411,7 +536,13 @@ export class LiveSession {
         entries = fromMemory;
         position = reached;
       } else {
-        const page = await (nextPage ?? this.#readPage(position));
+        let page: EventPage;
+        try {
+          page = await (nextPage ?? this.#readPage(position, current));
+        } catch (error) {
+          if (!current()) return;
+          throw error;
+        }
         nextPage = null;
         if (!current()) return;
         entries = page.events.map((event) => new FeedEntry(event));
@@ -420,24 +551,25 @@ export class LiveSession {
           // A short page holds every matching event up to the head it was read at.
           position = Math.max(position, page.head);
         } else if (this.#feed.entriesAfter(position, 0) === null) {
-          nextPage = this.#readPage(position);
+          nextPage = this.#readPage(position, current);
         }
       }
       written = this.#sendPage(entries, written);
       this.#cursor = position;
-      if (!(await this.#roomAfter(written))) {
+      if (!(await this.#drained(written, current))) {
         if (current()) this.#end('slow_consumer');
         return;
       }
     }
   }
 
-  #readPage(after: number): Promise<EventPage> {
-    const page = this.#reader.readEvents({
+  #readPage(after: number, wanted: () => boolean): Promise<EventPage> {
+    const query = {
       after,
       limit: this.#pageSize,
       ...(this.#stories === 'all' ? {} : { storyIds: [...(this.#stories ?? [])] }),
-    });
+    };
+    const page = this.#read(() => this.#reader.readEvents(query), wanted);
     // It may be abandoned (the session ended meanwhile): a failure then is nobody's to report.
     page.catch(() => undefined);
     return page;
@@ -479,14 +611,41 @@ export class LiveSession {
       if (floor <= cursor) this.#floors.delete(storyId);
     }
     this.#state = 'live';
+    // The hand-over may leave more than the limit queued and no event may come to notice it.
+    if (this.#transport.bufferedBytes > this.#maxBuffered) this.#watchBuffer();
+  }
+
+  /** Closes the session unless the client reads its buffer down to the limit in time. */
+  #watchBuffer(): void {
+    if (this.#watchingBuffer) return;
+    this.#watchingBuffer = true;
+    const wanted = () => this.#state === 'live';
+    void this.#drained(Promise.resolve(), wanted, this.#maxBuffered).then((room) => {
+      this.#watchingBuffer = false;
+      if (!room && wanted()) this.#end('slow_consumer');
+    });
+  }
+
+  /** A read of the live path's share of the database; dropped if no longer `wanted` by then. */
+  #read<T>(read: () => Promise<T>, wanted: () => boolean): Promise<T> {
+    return this.#sessions.reads.run(read, wanted);
   }
 
   /**
-   * Waits until the client has read most of what was sent (`written`: the last frame sent is
-   * out); false if it does not in time or the transport closed.
+   * Waits until at most `limit` bytes are queued for the client: first for `written` (the last
+   * frame this step sent is out), then, if frames sent by other steps (live events, an earlier
+   * subscription's snapshots) still hold the buffer up, by looking again every 50 ms. False if
+   * that does not happen within the drain timeout, the transport closed, or the work is no
+   * longer `wanted`.
    */
-  async #roomAfter(written: Promise<void>): Promise<boolean> {
-    if (this.#transport.bufferedBytes <= this.#maxBuffered / 2) return this.#transport.isOpen;
+  async #drained(
+    written: Promise<void>,
+    wanted: () => boolean,
+    limit = this.#maxBuffered / 2,
+  ): Promise<boolean> {
+    const transport = this.#transport;
+    if (transport.bufferedBytes <= limit) return transport.isOpen && wanted();
+    const deadline = Date.now() + this.#drainTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), this.#drainTimeoutMs);
@@ -496,11 +655,33 @@ export class LiveSession {
     } finally {
       clearTimeout(timer);
     }
-    return this.#transport.isOpen;
+    while (transport.bufferedBytes > limit) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !transport.isOpen || !wanted()) return false;
+      await sleep(Math.min(left, 50));
+    }
+    return transport.isOpen && wanted();
   }
 }
 
 /** How much a corked batch collects before it is written out. */
 const corkedBytes = 64 * 1024;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+const noop = () => undefined;

@@ -5,29 +5,46 @@
  * Sessions are indexed by the stories they follow (plus those following every story), so a batch
  * only visits the sessions that want one of its events: an event of one story costs a loop over
  * that story's followers, each handed the same entry (and so the same encoded bytes).
+ *
+ * Their database reads (catch-up pages, snapshots, replays) share one gate, so live clients
+ * together use at most `maxDatabaseReads` of the pool's connections. When the feed finds the
+ * log replaced (a restored or recreated database), every session is ended, so that its client
+ * comes back with its old epoch and gets `recovered: false` and fresh snapshots.
  */
 import type { FeedEntry, LiveFeed } from './live-feed.ts';
+import { ReadGate } from './live-reads.ts';
 import type { LiveCloseReason, LiveSession } from './live-session.ts';
 import { SnapshotCache, type SnapshotCacheOptions } from './live-snapshots.ts';
 import type { LogReader } from './ports.ts';
 
-export type LiveSessionsOptions = SnapshotCacheOptions;
+export interface LiveSessionsOptions extends SnapshotCacheOptions {
+  /** Database reads the live sessions may run at once (the rest wait their turn). */
+  readonly maxDatabaseReads?: number;
+}
 
 export class LiveSessions {
   readonly feed: LiveFeed;
   readonly reader: LogReader;
   readonly snapshots: SnapshotCache;
+  /** Every database read a session makes goes through here. */
+  readonly reads: ReadGate;
   readonly #sessions = new Set<LiveSession>();
   readonly #followersByStory = new Map<string, Set<LiveSession>>();
   readonly #followersOfAll = new Set<LiveSession>();
   readonly #unlisten: () => void;
+  readonly #unlistenReset: () => void;
 
   constructor(feed: LiveFeed, reader: LogReader, options: LiveSessionsOptions = {}) {
     this.feed = feed;
     this.reader = reader;
-    this.snapshots = new SnapshotCache(reader, feed, options);
+    this.reads = new ReadGate(options.maxDatabaseReads ?? 3);
+    this.snapshots = new SnapshotCache(reader, feed, { ...options, reads: this.reads });
     this.#unlisten = feed.listen((entries) => {
       this.#fanOut(entries);
+    });
+    this.#unlistenReset = feed.onReset(() => {
+      this.snapshots.clear();
+      for (const session of this.#sessions) session.end('log_replaced');
     });
   }
 
@@ -82,6 +99,7 @@ export class LiveSessions {
   /** Ends every session (each told where to resume) and stops listening to the feed. */
   endAll(reason: LiveCloseReason): void {
     this.#unlisten();
+    this.#unlistenReset();
     this.snapshots.close();
     for (const session of this.#sessions) session.end(reason);
     this.#sessions.clear();

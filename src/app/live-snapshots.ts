@@ -15,6 +15,7 @@
  */
 import type { StoryProjection } from '../domain/story-view.ts';
 import { EncodedOnce, type LiveFeed } from './live-feed.ts';
+import { ReadGate } from './live-reads.ts';
 import type { LogReader } from './ports.ts';
 
 /** A story's state at a position, encoded at most once per wire format. */
@@ -39,6 +40,8 @@ export class StorySnapshot extends EncodedOnce<StorySnapshot> {
 export interface SnapshotCacheOptions {
   /** Stories whose snapshots are kept; the least recently used go first. */
   readonly maxStories?: number;
+  /** The live path's share of the database (a gate of its own if not given). */
+  readonly reads?: ReadGate;
 }
 
 interface Load {
@@ -51,6 +54,7 @@ export class SnapshotCache {
   readonly #reader: LogReader;
   readonly #feed: LiveFeed;
   readonly #maxStories: number;
+  readonly #reads: ReadGate;
   /** In least-recently-used order (a Map iterates in insertion order). */
   readonly #snapshots = new Map<string, StorySnapshot>();
   readonly #loads = new Map<string, Load>();
@@ -60,6 +64,7 @@ export class SnapshotCache {
     this.#reader = reader;
     this.#feed = feed;
     this.#maxStories = options.maxStories ?? 1000;
+    this.#reads = options.reads ?? new ReadGate(3);
     this.#unlisten = feed.listen((entries) => {
       for (const entry of entries) this.#invalidate(entry.storyId);
     });
@@ -86,16 +91,21 @@ export class SnapshotCache {
     return promise;
   }
 
-  close(): void {
-    this.#unlisten();
+  /** Forgets every snapshot (the log was replaced); reads in flight are not kept. */
+  clear(): void {
     this.#snapshots.clear();
     for (const load of this.#loads.values()) load.stale = true;
     this.#loads.clear();
   }
 
+  close(): void {
+    this.#unlisten();
+    this.clear();
+  }
+
   async #load(storyId: string, load: Load): Promise<StorySnapshot> {
     try {
-      const { projection, head } = await this.#reader.storySnapshot(storyId);
+      const { projection, head } = await this.#reads.run(() => this.#reader.storySnapshot(storyId));
       const snapshot = new StorySnapshot(storyId, projection?.story.position ?? head, projection);
       if (!load.stale) {
         this.#snapshots.set(storyId, snapshot);

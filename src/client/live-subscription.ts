@@ -111,6 +111,8 @@ class LiveSubscription implements Subscription {
   #position: number;
   #socket: WebSocketLike | null = null;
   #attempt = 0;
+  /** The attempts it took before the last `subscribed`, resumed if the server then gives up. */
+  #attemptsBeforeSubscribed = 0;
   #everLive = false;
   #closed = false;
   #lastFrameAt = 0;
@@ -206,8 +208,13 @@ class LiveSubscription implements Subscription {
     socket.onmessage = (event) => {
       if (socket === this.#socket) this.#onFrame(event.data);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (socket !== this.#socket) return;
+      // The server accepted the subscription but could not carry it out (its database is away):
+      // keep backing off as if it had never been accepted, rather than hammering it.
+      if (event.code === closeInternalError || event.code === closeTryAgainLater) {
+        this.#attempt = Math.max(this.#attempt, this.#attemptsBeforeSubscribed);
+      }
       this.#disconnect();
       this.#retry();
     };
@@ -281,6 +288,7 @@ class LiveSubscription implements Subscription {
           this.#awaitingSnapshots = new Set(this.#storyIds);
           this.#position = 0;
         }
+        this.#attemptsBeforeSubscribed = this.#attempt;
         this.#attempt = 0;
         this.#everLive = true;
         this.#report('live', frame.recovered);
@@ -350,6 +358,10 @@ class LiveSubscription implements Subscription {
     });
   }
 }
+
+/** Close codes of a server that failed to carry out the subscription (1011, 1013). */
+const closeInternalError = 1011;
+const closeTryAgainLater = 1013;
 
 /** Timers must not keep a Node process alive on their own (no-op in browsers). */
 function unref(timer: Timer): Timer {

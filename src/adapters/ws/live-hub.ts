@@ -1,7 +1,10 @@
 /**
  * The WebSocket endpoint `/v1/live`, on the HTTP server's own port (`noServer` upgrade routing,
  * as the ws README shows). Each connection gets a LiveSession; this file only turns frames into
- * commands and session messages into frames, and enforces the connection-level limits.
+ * commands and session messages into frames, and enforces the connection-level limits: how
+ * many connections, how big a frame, how many commands a second (a token bucket per connection:
+ * `commandsPerSecond`, bursts of twice that; past it the connection is closed with 1008 and the
+ * cursor), and how many invalid frames a minute.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,6 +37,8 @@ export interface LiveHubOptions extends LiveSessionOptions {
   readonly allowedOrigins?: readonly string[] | null;
   /** Invalid frames tolerated per minute before the connection is closed (1008). */
   readonly maxInvalidFramesPerMinute?: number;
+  /** Commands a connection may send per second, on average (bursts of twice as many). */
+  readonly commandsPerSecond?: number;
 }
 
 interface Connection {
@@ -106,6 +111,9 @@ export class LiveHub {
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node removes the HTTP server's error listener before it emits 'upgrade': without one of
+    // our own, a client resetting the connection while we answer is an uncaught exception.
+    socket.on('error', onUpgradeError);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== this.#path) {
       refuse(socket, 404, 'route_not_found', `WebSocket connections go to ${this.#path}`);
@@ -126,6 +134,8 @@ export class LiveHub {
       refuse(socket, 400, 'invalid_request', initial.message);
       return;
     }
+    // ws listens for the socket's errors itself from here on, as its README shows.
+    socket.removeListener('error', onUpgradeError);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       this.#connected(ws, socket, initial);
     });
@@ -138,8 +148,8 @@ export class LiveHub {
       sendEvent: (entry, written) => {
         socket.send(entry.encoded('ws', encodeEventFrame), textFrame, written);
       },
-      sendSnapshot: (snapshot) => {
-        socket.send(snapshot.encoded('ws', encodeSnapshotFrame), textFrame);
+      sendSnapshot: (snapshot, written) => {
+        socket.send(snapshot.encoded('ws', encodeSnapshotFrame), textFrame, written);
       },
       sendMessage: (message, written) => {
         socket.send(JSON.stringify(message), written);
@@ -157,10 +167,19 @@ export class LiveHub {
         return socket.readyState === WebSocket.OPEN;
       },
       close: (reason, after) => {
-        if (reason === 'slow_consumer') {
-          socket.close(closeCodes.slowConsumer, `too slow; resume with after=${after}`);
-        } else {
-          socket.close(closeCodes.goingAway, `going away; resume with after=${after}`);
+        switch (reason) {
+          case 'slow_consumer':
+            socket.close(closeCodes.slowConsumer, `too slow; resume with after=${after}`);
+            return;
+          case 'going_away':
+            socket.close(closeCodes.goingAway, `going away; resume with after=${after}`);
+            return;
+          case 'unavailable':
+            socket.close(closeCodes.tryAgainLater, `try again later; resume with after=${after}`);
+            return;
+          case 'log_replaced':
+            socket.close(closeCodes.logReplaced, `log replaced; resume with after=${after}`);
+            return;
         }
       },
     };
@@ -178,11 +197,21 @@ export class LiveHub {
     };
     const invalid: number[] = [];
     const limit = this.#options.maxInvalidFramesPerMinute ?? 20;
+    const perSecond = this.#options.commandsPerSecond ?? 20;
+    const bucket = new TokenBucket(perSecond / 1000, perSecond * 2);
 
     socket.on('pong', () => {
       connection.alive = true;
     });
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (!bucket.take(Date.now())) {
+        socket.close(
+          closeCodes.policyViolation,
+          `too many commands; resume with after=${session.position}`,
+        );
+        return;
+      }
       const command = parseCommand(data, isBinary);
       if (command instanceof Error) {
         const now = Date.now();
@@ -228,13 +257,26 @@ export class LiveHub {
     if (initial !== null) run(() => session.subscribe(initial));
   }
 
+  /**
+   * An error the client caused becomes an error frame. Anything else has ended the session
+   * already when it failed a subscription (closed with 1013 and the cursor); it is logged, and
+   * the client told if the connection is still open (a replay that failed).
+   */
   #reportError(socket: WebSocket, error: unknown): void {
-    if (isStorylineError(error)) {
+    if (isStorylineError(error) && error.code !== 'unavailable' && error.code !== 'internal') {
       send(socket, { type: 'error', code: error.code, message: error.message, ...error.details });
       return;
     }
-    this.#logger.error({ err: error }, 'live session failed');
-    send(socket, { type: 'error', code: 'internal', message: 'something went wrong on our side' });
+    this.#logger.warn({ err: error }, 'live session failed');
+    if (isStorylineError(error)) {
+      send(socket, { type: 'error', code: error.code, message: error.message });
+    } else {
+      send(socket, {
+        type: 'error',
+        code: 'internal',
+        message: 'something went wrong on our side',
+      });
+    }
   }
 
   /** Ping every connection; one that did not answer the last ping is gone. */
@@ -249,6 +291,36 @@ export class LiveHub {
     }
   }
 }
+
+/**
+ * Allows `capacity` commands at once and `perMs` more every millisecond: bursts are fine, a
+ * sustained flood is not.
+ */
+class TokenBucket {
+  readonly #perMs: number;
+  readonly #capacity: number;
+  #tokens: number;
+  #at = 0;
+
+  constructor(perMs: number, capacity: number) {
+    this.#perMs = perMs;
+    this.#capacity = Math.max(capacity, 1);
+    this.#tokens = this.#capacity;
+  }
+
+  take(now: number): boolean {
+    if (this.#at !== 0) {
+      this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#at) * this.#perMs);
+    }
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/** Until ws takes the socket over, its errors (a client reset) are expected and ignored. */
+const onUpgradeError = () => undefined;
 
 /** Encoded frames are Buffers, sent as text frames (they are JSON). */
 const textFrame = { binary: false } as const;
@@ -275,7 +347,10 @@ function send(socket: WebSocket, message: Record<string, unknown>): void {
   if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
 
-/** Answers an upgrade request with a JSON error instead of switching protocols. */
+/**
+ * Answers an upgrade request with a JSON error instead of switching protocols, and lets the
+ * connection go once the answer is out (a client that never closes its side holds nothing).
+ */
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   const reason = {
@@ -284,8 +359,11 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
     404: 'Not Found',
     503: 'Service Unavailable',
   }[status];
+  const retryAfter = status === 503 ? 'Retry-After: 5\r\n' : '';
   socket.end(
     `HTTP/1.1 ${status} ${reason ?? 'Error'}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}Connection: close\r\n\r\n` +
+      body,
+    () => socket.destroy(),
   );
 }

@@ -44,6 +44,10 @@ export const closeCodes = {
   goingAway: 1001,
   policyViolation: 1008,
   tooBig: 1009,
+  /** The log was replaced (a restored database): resume with your epoch for fresh snapshots. */
+  logReplaced: 1012,
+  /** A subscription failed on the server's side (the database is away). */
+  tryAgainLater: 1013,
   slowConsumer: 4008,
 } as const;
 
