@@ -275,7 +275,10 @@ describe('logs', () => {
     const password = 'hunter2-not-a-real-password';
     const url = new URL(h.database.url);
     if (url.password === '') url.password = password;
-    const secrets = [password, url.password, h.token];
+    // The embedded server's password is the word "storyline", which every log line carries as
+    // the service's name: look for it where it would be a password, in a connection string.
+    const secrets = [password, `:${url.password}@`, h.token];
+    if (!'storyline'.includes(url.password)) secrets.push(url.password);
 
     const storyline = await openStoryline(
       { databaseUrl: url.toString(), dataDir: '/nonexistent', poolSize: 4 },
