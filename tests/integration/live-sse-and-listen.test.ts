@@ -8,56 +8,8 @@ import { listenerApplicationName } from '../../src/adapters/postgres/postgres-li
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
+import { openEventStream } from '../support/sse-stream.ts';
 import { development, opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
-
-interface SseMessage {
-  readonly id: string | null;
-  readonly event: string;
-  readonly data: any;
-}
-
-/** Reads an SSE stream with fetch, parsing messages as they arrive. */
-function openStream(url: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const messages: SseMessage[] = [];
-  let status = 0;
-  const done = (async () => {
-    const response = await fetch(url, { headers, signal: controller.signal });
-    status = response.status;
-    if (response.body === null) return;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = new Map<string, string>();
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':') || line === '') continue;
-          const colon = line.indexOf(':');
-          fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
-        }
-        if (!fields.has('data')) continue;
-        messages.push({
-          id: fields.get('id') ?? null,
-          event: fields.get('event') ?? 'message',
-          data: JSON.parse(fields.get('data') ?? 'null'),
-        });
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    messages,
-    status: () => status,
-    events: () => messages.filter((message) => message.event === 'event'),
-    close: async () => {
-      controller.abort();
-      await done;
-    },
-  };
-}
 
 describe('Server-Sent Events', () => {
   let live: LiveServer;
@@ -69,23 +21,23 @@ describe('Server-Sent Events', () => {
 
   it('sends a snapshot, then events with their position as id, and resumes with Last-Event-ID', async () => {
     const streamUrl = `${live.url}/v1/stories/sse-story/live`;
-    const first = openStream(streamUrl);
+    const first = openEventStream(streamUrl);
     await until(() => first.messages.some((message) => message.event === 'snapshot'), 'snapshot');
     const snapshot = first.messages.find((message) => message.event === 'snapshot');
     expect(snapshot?.id).toBe('1');
 
     const early = await live.post('sse-story', [development(), development(), development()]);
-    await until(() => first.events().length === 3, 'three events');
-    expect(first.events().map((message) => Number(message.id))).toEqual(early.positions);
-    const lastId = first.events().at(-1)?.id ?? '';
+    await until(() => first.of('event').length === 3, 'three events');
+    expect(first.of('event').map((message) => Number(message.id))).toEqual(early.positions);
+    const lastId = first.of('event').at(-1)?.id ?? '';
     await first.close();
 
     const missed = await live.post('sse-story', [development(), development()]);
-    const resumed = openStream(streamUrl, { 'Last-Event-ID': lastId });
-    await until(() => resumed.events().length === 2, 'the missed events');
+    const resumed = openEventStream(streamUrl, { 'Last-Event-ID': lastId });
+    await until(() => resumed.of('event').length === 2, 'the missed events');
     const more = await live.post('sse-story', [development()]);
-    await until(() => resumed.events().length === 3, 'a live event');
-    expect(resumed.events().map((message) => message.data.position)).toEqual([
+    await until(() => resumed.of('event').length === 3, 'a live event');
+    expect(resumed.of('event').map((message) => message.data.position)).toEqual([
       ...missed.positions,
       ...more.positions,
     ]);
