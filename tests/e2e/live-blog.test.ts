@@ -342,19 +342,25 @@ describe('the live-blog page', () => {
 
   it('shows text from the log as text: a <script> headline never runs', async () => {
     const hostile = '<script>alert(1)</script>';
-    await live.post('hostile', [
-      { type: 'story.opened', data: { title: hostile, timeZone: 'Europe/Moscow' } },
-      {
-        type: 'development.reported',
-        data: {
-          developmentId: 'first',
-          kind: 'statement',
-          headline: hostile,
-          body: '<img src=x onerror="alert(2)"> </script><script>alert(3)</script>',
-          sources: [{ name: 'a link', url: 'javascript:alert(4)' }],
+    // Through the appender, not HTTP: the API now refuses a javascript: source link, but a log
+    // written by an older version may hold one, and the page must still not make it a link.
+    await live.h.storyline.appender.append({
+      storyId: 'hostile',
+      author: 'test',
+      events: [
+        { type: 'story.opened', data: { title: hostile, timeZone: 'Europe/Moscow' } },
+        {
+          type: 'development.reported',
+          data: {
+            developmentId: 'first',
+            kind: 'statement',
+            headline: hostile,
+            body: '<img src=x onerror="alert(2)"> </script><script>alert(3)</script>',
+            sources: [{ name: 'a link', url: 'javascript:alert(4)' }],
+          },
         },
-      },
-    ]);
+      ],
+    });
     const { page, dialogs } = await open('/stories/hostile');
     await expect(page.locator('h1').textContent()).resolves.toBe(hostile);
     await expect(page.locator('#entry-first h3').textContent()).resolves.toBe(hostile);
