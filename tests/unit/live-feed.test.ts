@@ -4,22 +4,13 @@
  * and the tail answers resuming subscribers from memory.
  */
 import { describe, expect, it } from 'vitest';
+import { memoryEvent } from '../support/memory-reader.ts';
 import { LiveFeed, type ChangeSignal } from '../../src/app/live-feed.ts';
 import type { EventPage, EventQuery, LogReader } from '../../src/app/ports.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 
-const event = (position: number, storyId = 'story'): RecordedEvent => ({
-  position,
-  storyId,
-  version: position,
-  id: `event-${position}`,
-  type: 'summary.revised',
-  schemaVersion: 1,
-  data: { keyPoints: [`point ${position}`] },
-  metadata: {},
-  occurredAt: '2025-12-01T10:00:00+03:00',
-  recordedAt: '2025-12-01T07:00:00.000Z',
-});
+const event = (position: number, storyId = 'story'): RecordedEvent =>
+  memoryEvent(position, storyId);
 
 /** The log in memory; `hold()` makes the next reads wait until released, to interleave. */
 class MemoryLog implements Pick<LogReader, 'logInfo' | 'readEvents'> {

@@ -4,6 +4,7 @@
  * subscribers shares one snapshot read and one encoding.
  */
 import { describe, expect, it } from 'vitest';
+import { memoryEvent } from '../support/memory-reader.ts';
 import { LiveFeed, type FeedEntry } from '../../src/app/live-feed.ts';
 import { LiveSession, type LiveTransport } from '../../src/app/live-session.ts';
 import { LiveSessions } from '../../src/app/live-sessions.ts';
@@ -12,18 +13,7 @@ import type { EventPage, EventQuery, LogReader } from '../../src/app/ports.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import type { StoryProjection } from '../../src/domain/story-view.ts';
 
-const event = (position: number, storyId: string): RecordedEvent => ({
-  position,
-  storyId,
-  version: position,
-  id: `event-${position}`,
-  type: 'summary.revised',
-  schemaVersion: 1,
-  data: { keyPoints: [] },
-  metadata: {},
-  occurredAt: '2025-12-01T10:00:00+03:00',
-  recordedAt: '2025-12-01T07:00:00.000Z',
-});
+const event = memoryEvent;
 
 class MemoryLog {
   readonly events: RecordedEvent[] = [];
