@@ -22,11 +22,8 @@ import {
   defaultConnectionTimeouts,
   type PostgresConnection,
 } from './adapters/postgres/connect.ts';
-import {
-  ensureDatabase,
-  startEmbeddedPostgres,
-  type EmbeddedServer,
-} from './adapters/postgres/embedded-postgres.ts';
+import type { EmbeddedServer } from './adapters/postgres/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from './adapters/postgres/load-embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
@@ -100,6 +97,7 @@ export async function openStoryline(
   let fatal: string | null = null;
   const fatalListeners = new Set<(message: string) => void>();
   if (url === undefined) {
+    const { ensureDatabase, startEmbeddedPostgres } = await loadEmbeddedPostgres();
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message),

