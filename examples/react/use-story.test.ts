@@ -3,6 +3,8 @@
  * story's snapshot, then each new event as it is published, and closes its connection on
  * unmount.
  */
+/* eslint-disable @typescript-eslint/no-deprecated -- react-test-renderer is deprecated, but it is
+   still React's own renderer without a DOM: enough to run a hook's effects and state for real. */
 import { createElement } from 'react';
 import TestRenderer, { type ReactTestRenderer } from 'react-test-renderer';
 import WebSocket from 'ws';
@@ -50,7 +52,9 @@ describe('useStory (examples/react/use-story.ts)', () => {
     const tree = renderer?.toJSON();
     if (tree === null || tree === undefined || Array.isArray(tree)) return null;
     const texts = (tree.children ?? []).map((child) =>
-      typeof child === 'string' ? child : (child.children ?? []).join(''),
+      typeof child === 'string'
+        ? child
+        : (child.children ?? []).filter((text) => typeof text === 'string').join(''),
     );
     return { status: tree.props['data-status'] as string, texts };
   };
