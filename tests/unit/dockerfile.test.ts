@@ -24,7 +24,13 @@ const runtime = stages.at(-1) ?? [];
 const lines = (stage: Instruction[], keyword: string) =>
   stage
     .filter((i) => i.getKeyword() === keyword)
-    .map((i) => i.getTextContent().slice(keyword.length).replace(/\\\n\s*/g, '').trim());
+    .map((i) =>
+      i
+        .getTextContent()
+        .slice(keyword.length)
+        .replace(/\\\n\s*/g, '')
+        .trim(),
+    );
 
 describe('the Dockerfile', () => {
   it('has no problem dockerfile-utils reports, not even a warning', () => {
