@@ -253,6 +253,15 @@ const ready = setInterval(() => {
     });
   });
 
+  it('loads with require() too, as CommonJS code on Node 20.19+ can (require of ES modules)', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', "console.log(typeof require('storyline/client').subscribe)"],
+      { cwd: consumer, env: cleanEnv() },
+    );
+    expect(stdout.trim()).toBe('function');
+  });
+
   it('bundles for browsers with esbuild, without any node: module', async () => {
     const result = await build({
       absWorkingDir: consumer,
