@@ -12,10 +12,10 @@
  *   request that arrives afterwards on a connection opened before: a keep-alive client cannot
  *   keep a closing server busy. Whatever is still open at the deadline is cut.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { requestIdFrom, requestIdHeader } from './request-ids.ts';
 
 export interface GuardedServerOptions {
   readonly headersTimeoutMs: number;
@@ -75,7 +75,7 @@ export class GuardedServer {
       (request, response) => {
         const refusal = this.#refusalFor(request.socket);
         if (refusal !== null) {
-          answerRefusal(response, refusal);
+          answerRefusal(response, refusal, requestIdFrom(request.headers['x-request-id']));
           return;
         }
         this.#inFlight.add(response);
@@ -102,7 +102,7 @@ export class GuardedServer {
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const refusal = this.#refusalFor(socket);
       if (refusal !== null) {
-        refuseUpgrade(socket, refusal);
+        refuseUpgrade(socket, refusal, requestIdFrom(request.headers['x-request-id']));
         return;
       }
       for (const listener of listeners) listener.call(this.server, request, socket, head);
@@ -167,8 +167,10 @@ export class GuardedServer {
   }
 }
 
-function refusalBody(refusal: Refusal): { body: string; headers: Record<string, string> } {
-  const requestId = randomUUID();
+function refusalBody(
+  refusal: Refusal,
+  requestId: string,
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify({
     error: { code: 'unavailable', message: refusal.message, requestId },
   });
@@ -178,20 +180,20 @@ function refusalBody(refusal: Refusal): { body: string; headers: Record<string, 
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(body)),
       'Retry-After': String(refusal.retryAfterSeconds),
-      'X-Request-Id': requestId,
+      [requestIdHeader]: requestId,
       Connection: 'close',
     },
   };
 }
 
-function answerRefusal(response: ServerResponse, refusal: Refusal): void {
-  const { body, headers } = refusalBody(refusal);
+function answerRefusal(response: ServerResponse, refusal: Refusal, requestId: string): void {
+  const { body, headers } = refusalBody(refusal, requestId);
   response.writeHead(503, headers);
   response.end(body);
 }
 
-function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
-  const { body, headers } = refusalBody(refusal);
+function refuseUpgrade(socket: Duplex, refusal: Refusal, requestId: string): void {
+  const { body, headers } = refusalBody(refusal, requestId);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.on('error', () => undefined);
   socket.end(`HTTP/1.1 503 Service Unavailable\r\n${lines.join('')}\r\n${body}`);
