@@ -209,11 +209,14 @@ function renderOperation(path: string, method: string, operation: Json, schemas:
     const response = isObject(value) ? value : {};
     return `<li><span class="status status-${escapeHtml(status.slice(0, 1))}xx">${escapeHtml(status)}</span> ${inline(stringAt(response, 'description') ?? '')}${renderContent(objectAt(response, 'content'), schemas)}</li>`;
   });
-  const secured = arrayAt(operation, 'security').length > 0;
+  // `[]`: public; an empty alternative (`{}`): a token only if the server asks for one.
+  const security = arrayAt(operation, 'security').filter(isObject);
+  const optional = security.some((requirement) => Object.keys(requirement).length === 0);
+  const secured = security.length > 0 && !optional;
   return `<section class="operation" id="${escapeHtml(id)}">
 <h3><span class="method method-${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>
 <p class="summary">${escapeHtml(stringAt(operation, 'summary') ?? '')}</p>
-${secured ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>' : ''}
+${secured ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>' : ''}${optional ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code> if the server is configured to.</p>' : ''}
 ${prose(stringAt(operation, 'description'))}
 ${renderParameters(arrayAt(operation, 'parameters').filter(isObject))}
 ${Object.keys(body).length > 0 ? `<h4>Request body</h4>${renderContent(objectAt(body, 'content'), schemas, true)}` : ''}
