@@ -1,12 +1,15 @@
 /**
  * Every error body carries the request's id, also the ones written outside hono's `onError`:
  * `/readyz`'s 503, the WebSocket upgrade's refusals (written on the raw socket), the SSE cap's
- * 503. The id in the body is the one in `X-Request-Id`, and a client's own (valid) id is kept,
+ * 503, and what the HTTP server answers before any route sees a request (400 for a malformed
+ * one, 431 for headers too large, 408 for one sent too slowly). The id in the body is the one in `X-Request-Id`, and a client's own (valid) id is kept,
  * so that a report quoting it can be found in the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer, type RunningServer } from '../../src/composition.ts';
+import { readConfig } from '../../src/config.ts';
 import { expectError } from '../support/api-errors.ts';
-import { createHarness } from '../support/harness.ts';
+import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
 import { until } from '../support/live-client.ts';
 import { opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
 import { headerOf, openRaw } from '../support/raw-http.ts';
@@ -153,5 +156,63 @@ describe('a body over the limit (413, answered while the body is drained)', () =
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('requests the HTTP server cannot read (answered before any route)', () => {
+  let h: Harness;
+  let server: RunningServer;
+  beforeAll(async () => {
+    h = await createHarness();
+    server = await startHttpServer(
+      h.storyline,
+      {
+        host: '127.0.0.1',
+        port: 0,
+        bodyLimit: 1024 * 1024,
+        live: readConfig({}).live,
+        http: { headersTimeoutMs: 300, requestTimeoutMs: 600, maxConnectionsPerAddress: 100 },
+      },
+      silentLogger,
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    await h.close();
+  });
+
+  async function answerTo(request: string, dribble?: string) {
+    const connection = await openRaw(server.url);
+    connection.write(request);
+    // A slow client: a header line every 100 ms until the server gives up on it.
+    for (let sent = 0; dribble !== undefined && sent < 300 && !connection.isClosed(); sent++) {
+      connection.write(dribble);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await connection.closed;
+    const [headers = '', body = ''] = connection.received().split('\r\n\r\n');
+    expect(headerOf(headers, 'Content-Type')).toMatch(/^application\/json/);
+    expect(headerOf(headers, 'Connection')).toBe('close');
+    return { status: connection.status(), headers, body };
+  }
+
+  it('400 invalid_request for a malformed request', async () => {
+    const answer = await answerTo('NOT HTTP AT ALL\r\n\r\n');
+    expect(answer.status).toBe(400);
+    expectRequestId(answer, 'invalid_request');
+  });
+
+  it('431 headers_too_large for headers past the limit', async () => {
+    const answer = await answerTo(
+      `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(answer.status).toBe(431);
+    expectRequestId(answer, 'headers_too_large');
+  });
+
+  it('408 request_timeout for headers sent too slowly', async () => {
+    const answer = await answerTo('GET /healthz HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: 1\r\n');
+    expect(answer.status).toBe(408);
+    expectRequestId(answer, 'request_timeout');
   });
 });

@@ -236,6 +236,8 @@ describe('the reference page', () => {
     for (const path of Object.keys(document.paths)) {
       expect(page).toContain(`<code>${path.replace(/&/g, '&amp;')}</code>`);
     }
+    // A shared response ($ref) is shown with its own description.
+    expect(page).toContain('the server could not read the request');
     for (const name of Object.keys(document.components.schemas)) {
       expect(page).toContain(`id="schema-${name}"`);
     }

@@ -7,14 +7,25 @@
  * - **A cap per remote address.** Connections are counted per address when they open, so plain
  *   requests, SSE streams and WebSocket upgrades all count. A connection past the cap is answered
  *   503 `unavailable` with `Retry-After` on its first request (or upgrade) and closed.
+ * - **Requests it cannot read.** A malformed request (400), headers past Node's limit (431) or a
+ *   request not sent in time (408) are answered before any route sees them, with the same JSON
+ *   error body as the API's, and the connection is closed.
  * - **Drain.** `drain()` stops listening, closes idle keep-alive connections, answers the requests
  *   in flight with `Connection: close`, and refuses (503, `Retry-After`, `Connection: close`) any
  *   request that arrives afterwards on a connection opened before: a keep-alive client cannot
  *   keep a closing server busy. Whatever is still open at the deadline is cut.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { StorylineError } from '../../domain/errors.ts';
+import { errorBody, httpStatusOf } from './error-responses.ts';
 import { requestIdFrom, requestIdHeader } from './request-ids.ts';
 
 export interface GuardedServerOptions {
@@ -86,6 +97,7 @@ export class GuardedServer {
     this.server.on('connection', (socket: Socket) => {
       this.#opened(socket);
     });
+    this.server.on('clientError', answerClientError);
   }
 
   get draining(): boolean {
@@ -164,6 +176,42 @@ export class GuardedServer {
     if (this.#draining !== null) return shuttingDown;
     if (this.#overCap.has(socket)) return overCap;
     return null;
+  }
+}
+
+/**
+ * What Node would answer (400, or 431, 413 and 408 for its own limits), as the API's JSON error.
+ * As in Node's own handler, a socket that is gone, or whose response has begun (a later request
+ * on a keep-alive connection), is only destroyed: nothing may be written into another answer.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const refusal = clientErrorOf(error.code);
+  const requestId = requestIdFrom(undefined);
+  const status = httpStatusOf[refusal.code];
+  const body = JSON.stringify(errorBody(refusal, requestId));
+  socket.on('error', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${requestIdHeader}: ${requestId}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
+
+function clientErrorOf(code: string | undefined): StorylineError {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new StorylineError('request_timeout', 'the request was not sent in time');
+    case 'HPE_HEADER_OVERFLOW':
+      return new StorylineError('headers_too_large', 'the request headers are too large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new StorylineError('payload_too_large', 'the chunk extensions are too large');
+    default:
+      return new StorylineError('invalid_request', 'the request is not valid HTTP/1.1');
   }
 }
 

@@ -580,12 +580,24 @@ function securityOf(auth: Operation['auth']): JsonSchema[] {
 }
 
 /**
- * Node's HTTP server refuses some requests before any route sees them, on every path: these
- * answers come from Node, without a JSON body.
+ * The HTTP server refuses some requests before any route sees them, on every path (see
+ * guarded-server.ts): listed on the operations that have no client error of their own.
  */
+const unreadableCodes: readonly ErrorCode[] = [
+  'invalid_request',
+  'request_timeout',
+  'payload_too_large',
+  'headers_too_large',
+];
 const unreadableRequest = {
   description:
-    "the HTTP server could not read the request: 400 (malformed), 408 (headers or body sent too slowly), 431 (headers too large); Node's answer, without a body",
+    'the server could not read the request: malformed (400 `invalid_request`), not sent in time (408 `request_timeout`), chunk extensions too large (413 `payload_too_large`), headers too large (431 `headers_too_large`); the connection is then closed',
+  content: json({
+    allOf: [
+      ref('ErrorBody'),
+      { properties: { error: { properties: { code: { enum: unreadableCodes } } } } },
+    ],
+  }),
 };
 
 function pathItems(): Record<string, Record<string, JsonSchema>> {
