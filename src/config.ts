@@ -31,7 +31,7 @@ function originsIn(text: string, context: z.RefinementCtx, hint: string): string
   if (wrong === undefined) return listed;
   context.addIssue({
     code: 'custom',
-    message: `"${wrong}" is not an origin; list origins like https://news.example.com${hint}`,
+    message: `"${wrong}" is not an origin as a browser sends it (scheme://host[:port], lowercase, no path or trailing slash); list origins like https://news.example.com${hint}`,
   });
   return z.NEVER;
 }
