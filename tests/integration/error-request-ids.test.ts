@@ -203,8 +203,10 @@ describe('requests the HTTP server cannot read (answered before any route)', () 
   });
 
   it('431 headers_too_large for headers past the limit', async () => {
+    // Past Node's 16 KiB, and small enough that the server has read it all when it closes (unread
+    // bytes would make the close a reset, which could cost the client the answer).
     const answer = await answerTo(
-      `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(64 * 1024)}\r\n\r\n`,
+      `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(20 * 1024)}\r\n\r\n`,
     );
     expect(answer.status).toBe(431);
     expectRequestId(answer, 'headers_too_large');
