@@ -115,6 +115,18 @@ export class Appender {
     });
   }
 
+  /**
+   * The log was replaced under the running process (a database restored or recreated): what
+   * this appender remembers of the old one (the head, stories and their entries) must not be
+   * assumed of the new one, even where the head and versions happen to match. The next batch
+   * loads what it needs under the append lock.
+   */
+  forgetLog(): void {
+    this.#head = null;
+    this.#lastRecordedAt = 0;
+    this.#stories.clear();
+  }
+
   /** Refuses new appends and waits for the queued ones to commit or fail. */
   async close(): Promise<void> {
     this.#closed = true;
