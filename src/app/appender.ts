@@ -147,12 +147,15 @@ export class Appender {
         try {
           await this.#commit(batch);
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]?.reject(error);
+          // The database is away or the lock was not granted in time: alone, each request would
+          // wait out the same timeout again, one after another, to the same end. All of them
+          // are refused now (503: retry with the same ids), and the queue moves on.
+          if (batch.length === 1 || (isStorylineError(error) && error.code === 'unavailable')) {
+            for (const waiting of batch) waiting.reject(error);
             continue;
           }
-          // Something other than a rule failed the shared transaction (a lost connection, a
-          // serialization surprise). Retry each request alone so one cannot sink the others.
+          // Something else failed the shared transaction (a serialization surprise, a bug one
+          // request's data triggers). Retry each request alone so one cannot sink the others.
           for (const waiting of batch) {
             await this.#commit([waiting]).catch(waiting.reject);
           }
