@@ -13,7 +13,7 @@ import { PostgresEventLog } from '../../src/adapters/postgres/postgres-event-log
 import { Appender } from '../../src/app/appender.ts';
 import type { EventLog } from '../../src/app/ports.ts';
 import { isStorylineError } from '../../src/domain/errors.ts';
-import { development, opened } from '../support/live-server.ts';
+import { development } from '../support/live-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 /** The append lock's key (0x53544f52, "STOR"), as migrations/0003 takes it. */
@@ -53,7 +53,11 @@ describe('a batch that fails because the database is unavailable', () => {
       },
     };
     const appender = new Appender(counted);
-    await appender.append({ storyId: 'held', author: 'desk', events: [opened('Held')] });
+    await appender.append({
+      storyId: 'held',
+      author: 'desk',
+      events: [{ type: 'story.opened', data: { title: 'Held', timeZone: 'UTC' } }],
+    });
 
     const client = await holder.pool.connect();
     await client.query('begin');
