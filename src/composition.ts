@@ -215,7 +215,7 @@ export interface RunningServer {
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http'>>,
+    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'cors'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -274,6 +274,7 @@ export async function startHttpServer(
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
+    ...(config.cors === undefined ? {} : { cors: config.cors }),
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
   const { server } = guarded;

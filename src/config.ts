@@ -9,6 +9,42 @@ const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((value) => value === 'on' || value === 'true' || value === '1');
 
+/**
+ * Browser origins, comma-separated: each `scheme://host[:port]` exactly as a browser sends it in
+ * `Origin` (no path, no trailing slash), or `*` where any origin may be allowed.
+ */
+const originsOrAny = z
+  .string()
+  .transform((text, context) =>
+    text.trim() === '*' ? ('*' as const) : originsIn(text, context, ', or give *'),
+  );
+const origins = z
+  .string()
+  .transform((text, context) => originsIn(text, context, ' (not *: name each origin)'));
+
+function originsIn(text: string, context: z.RefinementCtx, hint: string): string[] {
+  const listed = text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  const wrong = listed.find((origin) => !isOrigin(origin));
+  if (wrong === undefined) return listed;
+  context.addIssue({
+    code: 'custom',
+    message: `"${wrong}" is not an origin as a browser sends it (scheme://host[:port], lowercase, no path or trailing slash); list origins like https://news.example.com${hint}`,
+  });
+  return z.NEVER;
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Appends per second (0: no limit) and the burst a client may send at once. */
 const appendRate = z.coerce.number().min(0).max(1_000_000);
 const appendBurst = z.coerce.number().int().min(1).max(10_000_000);
@@ -31,6 +67,8 @@ const schema = z.object({
     .default(1024 * 1024),
   STORYLINE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   STORYLINE_ALLOWED_ORIGINS: z.string().default('*'),
+  STORYLINE_CORS_ORIGINS: originsOrAny.default('*'),
+  STORYLINE_CORS_WRITE_ORIGINS: origins.default([]),
   STORYLINE_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   STORYLINE_WS_MAX_FRAME: z.coerce
     .number()
@@ -108,6 +146,15 @@ export interface Config {
   /** How long a SIGTERM or SIGINT may take, from the signal to the exit. */
   readonly shutdownMs: number;
   readonly databaseTimeouts: DatabaseTimeouts;
+  readonly cors: CorsConfig;
+}
+
+/** Which other origins' pages may use the API from a browser (see src/adapters/http/cors.ts). */
+export interface CorsConfig {
+  /** Origins that may read (GET, HEAD without a token): public reads, SSE, feeds; `*`: any. */
+  readonly readOrigins: '*' | readonly string[];
+  /** Origins that may write, or send a token at all (appends, token management). */
+  readonly writeOrigins: readonly string[];
 }
 
 /** Token buckets for appends (per process); null: no limit. */
@@ -242,6 +289,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       statementMs: value.STORYLINE_DB_STATEMENT_TIMEOUT_MS,
       lockMs: value.STORYLINE_DB_LOCK_TIMEOUT_MS,
       idleInTransactionMs: value.STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    cors: {
+      readOrigins: value.STORYLINE_CORS_ORIGINS,
+      writeOrigins: value.STORYLINE_CORS_WRITE_ORIGINS,
     },
   };
 }

@@ -13,6 +13,9 @@ export const errorCodes = [
   'too_many_stories',
   'unsupported_media_type',
   'payload_too_large',
+  // requests the HTTP server could not read: sent too slowly, headers too large
+  'request_timeout',
+  'headers_too_large',
   // auth
   'unauthorized',
   'forbidden',

@@ -12,6 +12,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   too_many_stories: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  request_timeout: 408,
+  headers_too_large: 431,
   unauthorized: 401,
   forbidden: 403,
   story_not_found: 404,

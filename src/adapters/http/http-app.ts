@@ -21,9 +21,11 @@ import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
+import { cors, type CorsOptions } from './cors.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
+import { maxRequestIdLength, requestIdHeader } from './request-ids.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -56,6 +58,8 @@ export interface HttpDependencies {
    * otherwise end up in the links of a cached response.
    */
   readonly publicUrl?: string | undefined;
+  /** Which other origins' pages may read and write the API; reads by any, writes by none without. */
+  readonly cors?: Partial<CorsOptions>;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
@@ -97,12 +101,18 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     );
   });
   if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
+  const crossOrigin = cors(deps.cors);
+  app.use(crossOrigin.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) =>
     (await queries.ready())
       ? c.json({ status: 'ready' })
-      : c.json({ error: { code: 'unavailable', message: 'database not ready' } }, 503),
+      : // Answered, not thrown: a failing probe is not an error worth a log line each time.
+        c.json(
+          errorBody(new StorylineError('unavailable', 'database not ready'), c.get('requestId')),
+          503,
+        ),
   );
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
@@ -249,6 +259,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
         outgoing: (c.env as Partial<HttpBindings> | undefined)?.outgoing,
         resumeFrom: c.req.header('Last-Event-ID') ?? c.req.query('after'),
         epoch: c.req.query('epoch'),
+        requestId: c.get('requestId'),
+        headers: { [requestIdHeader]: c.get('requestId'), ...crossOrigin.headersFor(c) },
       },
       deps.live,
     );
@@ -527,8 +539,6 @@ function storyIdOf(c: Context): string {
   }
   return parsed.data;
 }
-
-const maxRequestIdLength = 64;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
