@@ -105,7 +105,8 @@ export interface DraftStore {
   /**
    * Claims up to `limit` drafts that are due: scheduled at or before now, or `publishing` with a
    * lapsed lease. Drafts another transaction is claiming are skipped, never waited for, so each
-   * is claimed by one process at a time.
+   * is claimed by one process at a time; a draft is not claimed while an earlier one of its
+   * story is due or publishing elsewhere, so a story's drafts are published in publishAt order.
    */
   claimDue(limit: number, leaseMs: number): Promise<readonly Draft[]>;
   markPublished(

@@ -132,22 +132,40 @@ export class PostgresDrafts implements DraftStore {
   /**
    * `for update skip locked`: a draft another process is claiming in this instant is left to
    * it, and once that claim commits the draft is `publishing` with a lease, so no longer due.
+   *
+   * A story's drafts are published in publishAt order, across processes too: a due draft is
+   * left for a later tick while an earlier one of its story is still due or publishing outside
+   * this claim (claimed by another process, or locked by its claim right now). Drafts claimed
+   * together are appended in order by the caller.
    */
   async claimDue(limit: number, leaseMs: number): Promise<readonly Draft[]> {
     const result = await sql<Row>`
-      update drafts set
-        status = 'publishing',
-        claimed_until = ${afterMs(leaseMs)},
-        attempts = attempts + 1,
-        updated_at = now()
-      where id in (
-        select id from drafts
+      with candidates as (
+        select id, story_id, publish_at, created_at from drafts
         where (status = 'scheduled' and publish_at <= now())
            or (status = 'publishing' and claimed_until <= now())
         order by publish_at nulls first, created_at, id
         limit ${limit}
         for update skip locked
+      ),
+      ready as (
+        select c.id from candidates c
+        where not exists (
+          select 1 from drafts earlier
+          where earlier.story_id = c.story_id
+            and earlier.id not in (select id from candidates)
+            and (earlier.status = 'publishing'
+                 or (earlier.status = 'scheduled' and earlier.publish_at <= now()))
+            and (earlier.publish_at, earlier.created_at, earlier.id)
+                < (c.publish_at, c.created_at, c.id)
+        )
       )
+      update drafts set
+        status = 'publishing',
+        claimed_until = ${afterMs(leaseMs)},
+        attempts = attempts + 1,
+        updated_at = now()
+      where id in (select id from ready)
       returning *`.execute(this.#db);
     return result.rows.map(draftOf).sort(publishOrder);
   }
