@@ -7,6 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  draftListSchema,
+  draftPublishedSchema,
+  draftResultSchema,
+} from '../../src/adapters/http/draft-schemas.ts';
 import { Drafts, type Draft } from '../../src/app/drafts.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import { expectError } from '../support/api-errors.ts';
@@ -67,17 +73,28 @@ function request(
   );
 }
 
-async function expectJson<T>(response: Promise<Response>, status: number): Promise<T> {
+/** The body of a response with that status, checked against its documented schema if given. */
+async function expectJson<T>(
+  response: Promise<Response>,
+  status: number,
+  schema?: z.ZodType,
+): Promise<T> {
   const res = await response;
   const text = await res.text();
   expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
+  const body = JSON.parse(text) as T;
+  if (schema !== undefined) {
+    const parsed = schema.safeParse(body);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  }
+  return body;
 }
 
 async function createDraft(storyId: string, body: unknown): Promise<Draft> {
   const { draft } = await expectJson<{ draft: Draft }>(
     request('POST', `/v1/stories/${storyId}/drafts`, body),
     201,
+    draftResultSchema,
   );
   return draft;
 }
@@ -383,6 +400,7 @@ describe('publishing now', () => {
     const published = await expectJson<{ draft: Draft; version: number; positions: number[] }>(
       request('POST', `${path}/publish`),
       201,
+      draftPublishedSchema,
     );
     expect(published.version).toBe(3);
     expect(published.positions).toHaveLength(2);
@@ -400,6 +418,7 @@ describe('publishing now', () => {
     const again = await expectJson<{ draft: Draft; version: number; positions: number[] }>(
       request('POST', `${path}/publish`),
       200,
+      draftPublishedSchema,
     );
     expect(again.positions).toEqual(published.positions);
     expect(again.version).toBe(published.version);

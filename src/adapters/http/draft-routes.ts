@@ -14,12 +14,8 @@ import {
 } from '../../app/drafts.ts';
 import type { Publisher, TokenScope } from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
-import {
-  isoInstant,
-  maxEventsPerAppend,
-  newEventSchema,
-  storyIdSchema,
-} from '../../domain/event-types.ts';
+import { storyIdSchema } from '../../domain/event-types.ts';
+import { createDraftSchema, draftListQuery, updateDraftSchema } from './draft-schemas.ts';
 import { clientText } from './error-responses.ts';
 import { withBody } from './json-body.ts';
 
@@ -32,41 +28,6 @@ export interface DraftRouteDependencies {
   /** The API's own authentication (http-app.ts): who is asking, or a 401/403/429. */
   authenticated(c: Context<Env>, scope: TokenScope): Promise<Publisher>;
 }
-
-const draftEvents = z.array(newEventSchema).min(1).max(maxEventsPerAppend);
-
-/** `POST /v1/stories/{storyId}/drafts`: without `publishAt` a draft, with it scheduled. */
-export const createDraftSchema = z.strictObject({
-  events: draftEvents,
-  publishAt: isoInstant.optional(),
-});
-
-/** `PATCH …/drafts/{draftId}`: `publishAt: null` makes a scheduled draft a draft again. */
-export const updateDraftSchema = z.strictObject({
-  events: draftEvents.optional(),
-  publishAt: isoInstant.nullable().optional(),
-});
-
-/** `GET …/drafts?status=`: which statuses to list (default: draft and scheduled). */
-export const draftListQuery = z.strictObject({
-  status: z
-    .string()
-    .max(200)
-    .transform((value, context) => {
-      const statuses = value === 'all' ? [...draftStatuses] : value.split(',');
-      for (const status of statuses) {
-        if (!(draftStatuses as readonly string[]).includes(status)) {
-          context.addIssue({
-            code: 'custom',
-            message: `"all" or a comma-separated list of ${draftStatuses.join(', ')}`,
-          });
-          return z.NEVER;
-        }
-      }
-      return statuses as DraftStatus[];
-    })
-    .optional(),
-});
 
 const draftIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
