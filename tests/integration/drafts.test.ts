@@ -104,6 +104,7 @@ const listDrafts = async (storyId: string, query = ''): Promise<Draft[]> =>
     await expectJson<{ drafts: Draft[] }>(
       request('GET', `/v1/stories/${storyId}/drafts${query}`),
       200,
+      draftListSchema,
     )
   ).drafts;
 

@@ -6,12 +6,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import {
-  draftStatuses,
-  editableStatuses,
-  type Drafts,
-  type DraftStatus,
-} from '../../app/drafts.ts';
+import { editableStatuses, type Drafts } from '../../app/drafts.ts';
 import type { Publisher, TokenScope } from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
 import { storyIdSchema } from '../../domain/event-types.ts';
