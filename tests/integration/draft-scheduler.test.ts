@@ -139,8 +139,9 @@ async function expectPublishedOnce(drafts: readonly Draft[]): Promise<void> {
 describe('the scheduler on two server processes', () => {
   it('publishes a batch of scheduled drafts at or after their time, each once, claimed once', async () => {
     const storyIds = [await newStory(), await newStory()];
-    await serve();
-    await serve();
+    // A lease longer than any append takes, however loaded the machine: no takeovers here.
+    await serve({ STORYLINE_SCHEDULER_LEASE_MS: '60000' });
+    await serve({ STORYLINE_SCHEDULER_LEASE_MS: '60000' });
     const start = Date.now() + 1500;
     const drafts: Draft[] = [];
     for (let index = 0; index < 40; index += 1) {
@@ -168,11 +169,11 @@ describe('the scheduler on two server processes', () => {
     const storyIds = [await newStory(), await newStory()];
     const doomed = await serve();
     await serve();
-    const start = Date.now() + 1500;
+    const start = Date.now() + 2000;
     const drafts: Draft[] = [];
     for (let index = 0; index < 40; index += 1) {
       const storyId = storyIds[index % 2] as string;
-      drafts.push(await schedule(storyId, new Date(start + index * 75), 1 + (index % 3)));
+      drafts.push(await schedule(storyId, new Date(start + index * 100), 1 + (index % 3)));
     }
     await until(
       async () => (await draftsOf(storyIds, 'published')).length >= 5,

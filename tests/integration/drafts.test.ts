@@ -544,6 +544,29 @@ describe('publishing what is due', () => {
     expect((await listDrafts(storyId)).map((draft) => draft.id)).toEqual([future.id, plain.id]);
   });
 
+  it('publishes a scheduled draft now on request, and the scheduler then leaves it alone', async () => {
+    const storyId = await newStory();
+    const draft = await createDraft(storyId, {
+      events: [reported('early-bird')],
+      publishAt: '2099-01-01T00:00:00Z',
+    });
+    const published = await expectJson<{ draft: Draft; positions: number[] }>(
+      request('POST', `/v1/stories/${storyId}/drafts/${draft.id}/publish`),
+      201,
+      draftPublishedSchema,
+    );
+    expect(published.draft).toMatchObject({
+      status: 'published',
+      publishAt: '2099-01-01T00:00:00.000Z',
+    });
+    await sql`update drafts set publish_at = now() - interval '1 second' where id = ${draft.id}`.execute(
+      h.storyline.connection.db,
+    );
+    const before = await publicLog();
+    expect(await draftsOf(h).publishDue(10)).toBe(0);
+    expect(await publicLog()).toEqual(before);
+  });
+
   it('takes over a claim whose lease lapsed (its publisher died), appending nothing twice', async () => {
     const storyId = await newStory();
     const draft = await createDraft(storyId, {
