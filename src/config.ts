@@ -114,6 +114,8 @@ const schema = z.object({
   STORYLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(10_000),
   STORYLINE_SHUTDOWN_MS: z.coerce.number().int().min(100).default(10_000),
+  STORYLINE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  STORYLINE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   STORYLINE_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STORYLINE_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
@@ -147,6 +149,7 @@ export interface Config {
   readonly shutdownMs: number;
   readonly databaseTimeouts: DatabaseTimeouts;
   readonly cors: CorsConfig;
+  readonly scheduler: SchedulerConfig;
 }
 
 /** Which other origins' pages may use the API from a browser (see src/adapters/http/cors.ts). */
@@ -155,6 +158,17 @@ export interface CorsConfig {
   readonly readOrigins: '*' | readonly string[];
   /** Origins that may write, or send a token at all (appends, token management). */
   readonly writeOrigins: readonly string[];
+}
+
+/** The scheduler that publishes scheduled drafts (one per server process). */
+export interface SchedulerConfig {
+  /** How often each process looks for due drafts. */
+  readonly intervalMs: number;
+  /**
+   * How long a process's claim on a draft it is publishing keeps other processes off it; after
+   * a crash mid-publish, another process takes the draft over once this has passed.
+   */
+  readonly leaseMs: number;
 }
 
 /** Token buckets for appends (per process); null: no limit. */
@@ -293,6 +307,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     cors: {
       readOrigins: value.STORYLINE_CORS_ORIGINS,
       writeOrigins: value.STORYLINE_CORS_WRITE_ORIGINS,
+    },
+    scheduler: {
+      intervalMs: value.STORYLINE_SCHEDULER_INTERVAL_MS,
+      leaseMs: value.STORYLINE_SCHEDULER_LEASE_MS,
     },
   };
 }

@@ -9,6 +9,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
+import type { Drafts } from '../../app/drafts.ts';
 import {
   tokenNamePattern,
   type Publisher,
@@ -22,6 +23,7 @@ import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { cors, type CorsOptions } from './cors.ts';
+import { createDraftRoutes } from './draft-routes.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
@@ -60,6 +62,8 @@ export interface HttpDependencies {
   readonly publicUrl?: string | undefined;
   /** Which other origins' pages may read and write the API; reads by any, writes by none without. */
   readonly cors?: Partial<CorsOptions>;
+  /** Drafts and scheduled events (`/v1/stories/{storyId}/drafts`); without them, no such routes. */
+  readonly drafts?: Drafts;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
@@ -316,6 +320,13 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       return c.json(response, result.appended ? 201 : 200);
     }),
   );
+
+  if (deps.drafts !== undefined) {
+    app.route(
+      '/',
+      createDraftRoutes({ drafts: deps.drafts, bodyLimit: deps.bodyLimit, authenticated }),
+    );
+  }
 
   app.get('/v1/tokens', async (c) => {
     await authenticated(c, 'admin');
