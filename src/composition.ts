@@ -28,6 +28,7 @@ import {
   type EmbeddedServer,
 } from './adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
+import { viewsOutOfShape } from './adapters/postgres/view-shape.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -132,7 +133,10 @@ export async function openStoryline(
     });
     const applied = await migrateToLatest(maintenance.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
-    if (applied.some((name) => viewsRebuiltBy.has(name))) {
+    if (
+      applied.some((name) => viewsRebuiltBy.has(name)) ||
+      (await viewsOutOfShape(maintenance.db))
+    ) {
       const rebuilt = await rebuildViews(new PostgresEventLog(maintenance.db, maintenance.pool));
       logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
     }

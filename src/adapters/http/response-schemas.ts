@@ -45,14 +45,22 @@ const statementRefSchema: z.ZodType<StatementRef> = z.object({
   headline: z.string(),
   occurredAt: instant,
   quote: z.string().nullable(),
-  retracted: z.boolean(),
+  retracted: z.boolean().describe('always false: a retracted statement no longer counts'),
+  reportedPosition: positionNumber.describe('where the log first reported it'),
 });
 
 const actorViewSchema: z.ZodType<ActorView> = z.object({
   name: z.string(),
   role: z.string().nullable(),
   developments: count.describe('how many developments name this actor'),
-  latestStatement: statementRefSchema.nullable(),
+  latestStatement: statementRefSchema
+    .nullable()
+    .describe('the last of `statements`, or null when the actor has none'),
+  statements: z
+    .array(statementRefSchema)
+    .describe(
+      'the developments naming this actor that are statements (by kind or quote) and not retracted, by when they happened',
+    ),
 });
 
 export const disputeViewSchema: z.ZodType<DisputeView> = z.object({
