@@ -219,7 +219,7 @@ export interface RunningServer {
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http'>>,
+    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'publisher'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -275,6 +275,7 @@ export async function startHttpServer(
     metrics,
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
+    ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
