@@ -71,7 +71,7 @@ describe('times, feeds and layout on the page', () => {
     await page.keyboard.press('ArrowRight');
     await eventually(
       () => page.locator('#replay-position').textContent(),
-      (text) => text?.includes('Event 2 of') === true && text.includes('2025') === true,
+      (text) => text?.includes('Event 2 of') === true && text.includes('2025'),
       'the replay label with the year',
     );
   });
