@@ -71,13 +71,17 @@ async function main(argv: readonly string[]): Promise<number> {
           });
           for (const event of page.events) {
             const { requestId: _requestId, ...metadata } = event.metadata;
-            const line = formatStoryFileLine(event.storyId, {
-              id: event.id,
-              type: event.type,
-              data: event.data,
-              occurredAt: event.occurredAt,
-              metadata,
-            } as Parameters<typeof formatStoryFileLine>[1]);
+            const line = formatStoryFileLine(
+              event.storyId,
+              {
+                id: event.id,
+                type: event.type,
+                data: event.data,
+                occurredAt: event.occurredAt,
+                metadata,
+              } as Parameters<typeof formatStoryFileLine>[1],
+              event.recordedAt,
+            );
             process.stdout.write(`${line}\n`);
           }
           const last = page.events.at(-1);

@@ -31,6 +31,7 @@ import {
 } from './adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
 import { PostgresDrafts } from './adapters/postgres/postgres-drafts.ts';
+import { viewsOutOfShape } from './adapters/postgres/view-shape.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -138,7 +139,10 @@ export async function openStoryline(
     });
     const applied = await migrateToLatest(maintenance.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
-    if (applied.some((name) => viewsRebuiltBy.has(name))) {
+    if (
+      applied.some((name) => viewsRebuiltBy.has(name)) ||
+      (await viewsOutOfShape(maintenance.db))
+    ) {
       const rebuilt = await rebuildViews(new PostgresEventLog(maintenance.db, maintenance.pool));
       logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
     }
@@ -221,12 +225,14 @@ export interface RunningServer {
 const defaultSchedulerConfig = readConfig({}).scheduler;
 
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
+/** Settings a server can run without (tests leave them out; `serve` passes them all). */
+type OptionalServerSettings =
+  'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'cors' | 'scheduler' | 'publisher';
+
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<
-      Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'cors' | 'scheduler'>
-    >,
+    Partial<Pick<Config, OptionalServerSettings>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -294,6 +300,7 @@ export async function startHttpServer(
     metrics,
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
+    ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
     ...(config.cors === undefined ? {} : { cors: config.cors }),
   });

@@ -49,6 +49,9 @@ function isOrigin(text: string): boolean {
 const appendRate = z.coerce.number().min(0).max(1_000_000);
 const appendBurst = z.coerce.number().int().min(1).max(10_000_000);
 
+/** An absolute web address, for links that leave the page (publisher, logo). */
+const webUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
 const schema = z.object({
   DATABASE_URL: z
     .string()
@@ -98,6 +101,9 @@ const schema = z.object({
     .refine((url) => !/[?#]/.test(url), 'a base URL without query or fragment')
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  STORYLINE_PUBLISHER_NAME: z.string().trim().min(1).max(200).default('Storyline'),
+  STORYLINE_PUBLISHER_URL: webUrl.optional(),
+  STORYLINE_PUBLISHER_LOGO: webUrl.optional(),
   STORYLINE_METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,256}$/, '16-256 visible ASCII characters (a bearer token)')
@@ -141,6 +147,8 @@ export interface Config {
    * are relative, never built from the request's Host header.
    */
   readonly publicUrl: string | undefined;
+  /** The newsroom named as author and publisher in each story page's JSON-LD and feed. */
+  readonly publisher: PublisherConfig;
   /** The bearer token `GET /metrics` requires; unset: the metrics are open. */
   readonly metricsToken: string | undefined;
   readonly appendLimits: AppendLimits;
@@ -169,6 +177,14 @@ export interface SchedulerConfig {
    * a crash mid-publish, another process takes the draft over once this has passed.
    */
   readonly leaseMs: number;
+}
+
+export interface PublisherConfig {
+  readonly name: string;
+  /** Its home page. */
+  readonly url: string | undefined;
+  /** Its logo, an image URL. */
+  readonly logo: string | undefined;
 }
 
 /** Token buckets for appends (per process); null: no limit. */
@@ -281,6 +297,11 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       maxSseStreams: value.STORYLINE_SSE_MAX_STREAMS,
     },
     publicUrl: value.STORYLINE_PUBLIC_URL,
+    publisher: {
+      name: value.STORYLINE_PUBLISHER_NAME,
+      url: value.STORYLINE_PUBLISHER_URL,
+      logo: value.STORYLINE_PUBLISHER_LOGO,
+    },
     metricsToken: value.STORYLINE_METRICS_TOKEN,
     appendLimits: {
       perToken: rateLimit(

@@ -51,6 +51,46 @@ describe('the storyline command', () => {
     }
   });
 
+  it('exports each event’s recordedAt, and importing the export reproduces the log, times included', async () => {
+    const exported = await runCli(['export'], { DATABASE_URL: first.url });
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as object);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toHaveProperty('recordedAt');
+
+    const events = async (url: string) => {
+      const { stdout } = await runCli(['export'], { DATABASE_URL: url });
+      return stdout;
+    };
+    // `second` got the export in the test above, into an empty log.
+    expect(await events(second.url)).toBe(exported.stdout);
+  });
+
+  it('refuses, and exits 1, an import whose times would go back in a non-empty log', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'storyline-older-'));
+    try {
+      const file = path.join(dir, 'older.jsonl');
+      const line = {
+        storyId: 'older',
+        id: '00000000-0000-4000-8000-00000000abcd',
+        type: 'story.opened',
+        data: { title: 'Older', timeZone: 'UTC' },
+        recordedAt: '2001-01-01T00:00:00.000Z',
+      };
+      await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(line)));
+      const result = await runCli(['import', file], { DATABASE_URL: first.url });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('0 appended, 0 already present, 1 failed');
+      expect(result.stderr).toContain(
+        'recorded at 2001-01-01T00:00:00.000Z, before the latest event in the log',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rebuilds the views', async () => {
     const result = await runCli(['rebuild'], { DATABASE_URL: first.url });
     expect(result.code).toBe(0);

@@ -28,6 +28,7 @@ import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { maxRequestIdLength, requestIdHeader } from './request-ids.ts';
+import type { NewsPublisher } from './pages/live-blog-json-ld.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -64,6 +65,8 @@ export interface HttpDependencies {
   readonly cors?: Partial<CorsOptions>;
   /** Drafts and scheduled events (`/v1/stories/{storyId}/drafts`); without them, no such routes. */
   readonly drafts?: Drafts;
+  /** The newsroom named as author and publisher in pages (JSON-LD) and feeds. */
+  readonly publisher?: NewsPublisher;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
@@ -245,10 +248,15 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    const feed = renderAtomFeed(story, entries, {
-      self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
-      alternate: `${publicUrl}/stories/${story.storyId}`,
-    });
+    const feed = renderAtomFeed(
+      story,
+      entries,
+      {
+        self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
+        alternate: `${publicUrl}/stories/${story.storyId}`,
+      },
+      deps.publisher,
+    );
     return c.body(feed, 200, { 'Content-Type': atomContentType });
   });
 
@@ -357,7 +365,15 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
 
-  app.route('/', createPages({ queries, logger, publicUrl }));
+  app.route(
+    '/',
+    createPages({
+      queries,
+      logger,
+      publicUrl,
+      ...(deps.publisher === undefined ? {} : { publisher: deps.publisher }),
+    }),
+  );
 
   // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
   // so the innermost one (the log line, the metrics) would never see the 404.
