@@ -27,6 +27,8 @@ const usage = `usage: storyline <command>
 
 Configuration comes from environment variables; see README.md.`;
 
+const commands = ['serve', 'migrate', 'import', 'export', 'rebuild', 'tokens'] as const;
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -63,6 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const { values } = parseArgs({ args: [...rest], options: { story: { type: 'string' } } });
       return withStoryline(config, async (storyline) => {
         let after = 0;
+        let exported = 0;
         for (;;) {
           const page = await storyline.queries.events({
             after,
@@ -80,8 +83,16 @@ async function main(argv: readonly string[]): Promise<number> {
             } as Parameters<typeof formatStoryFileLine>[1]);
             process.stdout.write(`${line}\n`);
           }
+          exported += page.events.length;
           const last = page.events.at(-1);
-          if (last === undefined) return 0;
+          if (last === undefined) {
+            // A story exists once it has an event: none means the id is wrong (a typo, most
+            // likely), which an empty export and success would hide.
+            if (values.story !== undefined && exported === 0) {
+              throw new Error(`no story "${values.story}" in the log`);
+            }
+            return 0;
+          }
           after = last.position;
         }
       });
@@ -111,7 +122,11 @@ async function main(argv: readonly string[]): Promise<number> {
         });
       }
       if (action !== 'create' && action !== 'revoke') {
-        return fail('tokens takes create, revoke or list');
+        return fail(
+          action === undefined
+            ? 'tokens needs an action: create, revoke, list'
+            : `unknown action "${action}" for tokens; the actions are create, revoke, list`,
+        );
       }
       if (name === '') return fail(`tokens ${action} needs a name`);
       if (action === 'create') {
@@ -127,7 +142,9 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }
     default:
-      return fail(`unknown command "${command}"\n\n${usage}`);
+      return fail(
+        `unknown command "${command}"; the commands are ${commands.join(', ')}\n\n${usage}`,
+      );
   }
 }
 

@@ -150,6 +150,7 @@ export async function openStoryline(
   const appender = new Appender(log, {
     onBatch: (batch) => metrics.observeBatch(batch),
     onCommit: (events) => {
+      metrics.observeCommitted(events);
       for (const listener of commitListeners) listener(events);
     },
   });
