@@ -185,7 +185,7 @@ async function serve(config: Config): Promise<number> {
       `Storyline is serving ${running.url}`,
       `  database: ${storyline.databaseLabel}`,
       `  log: ${head} events in ${stories.length} ${stories.length === 1 ? 'story' : 'stories'}${stories[0] === undefined ? '' : `, e.g. ${running.url}/v1/stories/${stories[0].storyId}`}`,
-      `  publish token: npm run storyline -- tokens create <your-name>   (in another terminal)`,
+      `  publish token: ${tokenHint(config.databaseUrl)}`,
       '  stop: Ctrl-C',
       '',
     ].join('\n'),
@@ -253,6 +253,36 @@ function stopRequests(logger: Logger): {
   process.on('SIGINT', (signal) => request({ signal }));
   process.on('SIGTERM', (signal) => request({ signal }));
   return { requested, fatal: (message) => request({ fatal: message }) };
+}
+
+const mask = '*****';
+
+/**
+ * The command that makes a publish token in the database this server uses, as run from a
+ * checkout. Without DATABASE_URL the CLI finds the embedded PostgreSQL on its own; with it, the
+ * command has to carry the same URL (else it would make the token in an embedded database the
+ * server never reads), and a password in it is masked: a banner ends up in logs and screenshots.
+ */
+function tokenHint(databaseUrl: string | undefined): string {
+  const command = 'npm run storyline -- tokens create <your-name>';
+  const where = '(in another terminal';
+  if (databaseUrl === undefined) return `${command}   ${where})`;
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return `DATABASE_URL=<the same as this server's> ${command}   ${where})`;
+  }
+  const masked = url.password !== '' || url.searchParams.has('password');
+  if (url.password !== '') url.password = mask;
+  if (url.searchParams.has('password')) url.searchParams.set('password', mask);
+  // URL escapes the mask in the query, not in the user information; show it the same way.
+  const shown = url.toString().replaceAll(encodeURIComponent(mask), mask);
+  return `DATABASE_URL=${shellQuoted(shown)} ${command}   ${where}${masked ? `, with the password in place of ${mask}` : ''})`;
+}
+
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
 /** Tokens as an aligned table, one a line; the tokens themselves are never stored or shown. */
