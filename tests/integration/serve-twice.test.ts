@@ -1,0 +1,55 @@
+/**
+ * Two `npm start` in one checkout: the second must not borrow the first one's embedded
+ * PostgreSQL (it answered 503 forever once the first stopped and took its database along). It
+ * refuses at start, in one line, naming the Storyline that runs there.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf, runCli, startServe } from '../support/run-cli.ts';
+
+describe('a second storyline serve on the same data directory', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-twice-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses clearly while the first runs, and starts once the first has stopped', async () => {
+    const env = { STORYLINE_DATA_DIR: dataDir, PORT: '0' };
+    const first = await startServe(env);
+    try {
+      const second = await Promise.race([
+        runCli(['serve'], env),
+        // Serving instead of refusing: fail rather than wait for the test's timeout.
+        startServe(env).then(
+          (server) => {
+            server.child.kill('SIGTERM');
+            return { code: 0, stdout: server.output(), stderr: 'it served' };
+          },
+          () => new Promise<never>(() => undefined),
+        ),
+      ]);
+      expect(second.code).toBe(1);
+      expect(second.stderr.trim()).toBe(
+        `storyline: another Storyline is running on this data directory (pid ${first.child.pid}) — stop it or set STORYLINE_DATA_DIR`,
+      );
+      // The first one is unharmed.
+      expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await exitOf(first.child)).toBe(0);
+
+    const third = await startServe(env);
+    try {
+      expect((await fetch(`${third.url}/readyz`)).status).toBe(200);
+    } finally {
+      third.child.kill('SIGTERM');
+    }
+    expect(await exitOf(third.child)).toBe(0);
+  });
+});
