@@ -166,7 +166,7 @@ async function serve(config: Config): Promise<number> {
   // Listening from the start: a signal during startup stops the service once it is up, in
   // order, instead of killing the process and leaving the embedded database behind.
   const stop = stopRequests(logger);
-  const storyline = await openStoryline(config, logger);
+  const storyline = await openStoryline(config, logger, { exclusiveDatabase: true });
   storyline.onFatal((message) => stop.fatal(message));
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {

@@ -176,7 +176,8 @@ describe.skipIf(!asRoot)(
         ['node_modules/vitest/vitest.mjs', 'run', 'tests/integration/smoke.test.ts'],
         {},
       );
-      expect(result.output).toMatch(/Tests\s+1 passed/);
+      // eslint-disable-next-line no-control-regex -- vitest's colours
+      expect(result.output.replace(/\u001b\[[\d;]*m/g, '')).toMatch(/Tests\s+1 passed/);
       expect(result.code).toBe(0);
     });
   },
