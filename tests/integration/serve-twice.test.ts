@@ -3,7 +3,7 @@
  * PostgreSQL (it answered 503 forever once the first stopped and took its database along). It
  * refuses at start, in one line, naming the Storyline that runs there.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,4 +52,33 @@ describe('a second storyline serve on the same data directory', () => {
     }
     expect(await exitOf(third.child)).toBe(0);
   });
+
+  it('takes over from a Storyline that was killed and left its PostgreSQL running', async () => {
+    const env = { STORYLINE_DATA_DIR: dataDir, PORT: '0' };
+    const killed = await startServe(env);
+    const postmaster = Number(
+      (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    killed.child.kill('SIGKILL');
+    await exitOf(killed.child);
+    expect(alive(postmaster)).toBe(true);
+
+    const next = await startServe(env);
+    try {
+      expect(alive(postmaster)).toBe(false);
+      expect((await fetch(`${next.url}/readyz`)).status).toBe(200);
+    } finally {
+      next.child.kill('SIGTERM');
+    }
+    expect(await exitOf(next.child)).toBe(0);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
