@@ -185,7 +185,7 @@ async function serve(config: Config): Promise<number> {
       `Storyline is serving ${running.url}`,
       `  database: ${storyline.databaseLabel}`,
       `  log: ${head} events in ${stories.length} ${stories.length === 1 ? 'story' : 'stories'}${stories[0] === undefined ? '' : `, e.g. ${running.url}/v1/stories/${stories[0].storyId}`}`,
-      `  publish token: ${tokenHint(config.databaseUrl)}`,
+      `  publish token: ${tokenHint(config)}`,
       '  stop: Ctrl-C',
       '',
     ].join('\n'),
@@ -259,14 +259,19 @@ const mask = '*****';
 
 /**
  * The command that makes a publish token in the database this server uses, as run from a
- * checkout. Without DATABASE_URL the CLI finds the embedded PostgreSQL on its own; with it, the
- * command has to carry the same URL (else it would make the token in an embedded database the
+ * checkout. Without DATABASE_URL the CLI finds the embedded PostgreSQL on its own (in the same
+ * data folder, so a chosen one is named); with it, the command has to carry the same URL (else it would make the token in an embedded database the
  * server never reads), and a password in it is masked: a banner ends up in logs and screenshots.
  */
-function tokenHint(databaseUrl: string | undefined): string {
+function tokenHint({ databaseUrl, dataDir, dataDirIsDefault }: Config): string {
   const command = 'npm run storyline -- tokens create <your-name>';
   const where = '(in another terminal';
-  if (databaseUrl === undefined) return `${command}   ${where})`;
+  if (databaseUrl === undefined) {
+    // A data folder of one's choosing: the CLI finds the server only if told the same folder.
+    return dataDirIsDefault
+      ? `${command}   ${where})`
+      : `STORYLINE_DATA_DIR=${shellQuoted(dataDir)} ${command}   ${where})`;
+  }
   let url: URL;
   try {
     url = new URL(databaseUrl);

@@ -5,6 +5,9 @@
  * token then got 401). A password in DATABASE_URL is never printed.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, exitOf, projectRoot, startServe } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -68,6 +71,25 @@ describe('the token hint in the startup banner', () => {
       server.child.kill('SIGTERM');
     }
     expect(await exitOf(server.child)).toBe(0);
+  });
+
+  it('with STORYLINE_DATA_DIR set, makes a token the server accepts when run as printed', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-hint-'));
+    try {
+      const server = await startServe({ STORYLINE_DATA_DIR: dataDir, PORT: '0' });
+      try {
+        const hint = tokenHint(server.output());
+        const created = await shell(hint.replace('<your-name>', "'hint desk'"));
+        expect(created.code).toBe(0);
+        const token = created.stdout.trim().split('\n').at(-1) ?? '';
+        expect((await append(server.url, token)).status).toBe(201);
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+      expect(await exitOf(server.child)).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('masks a password in DATABASE_URL, in the hint and everywhere else', async () => {
