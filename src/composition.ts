@@ -98,8 +98,12 @@ export interface Storyline {
 /** Connects (starting the embedded server if no URL is configured), migrates, wires. */
 export async function openStoryline(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize'> &
-    Partial<Pick<Config, 'databaseTimeouts'>>,
+    Partial<Pick<Config, 'databaseTimeouts' | 'dataDirIsDefault'>>,
   logger: Logger,
+  options: {
+    /** Refuse an embedded database another running Storyline started (`serve`), not share it. */
+    readonly exclusiveDatabase?: boolean;
+  } = {},
 ): Promise<Storyline> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
@@ -109,7 +113,10 @@ export async function openStoryline(
   if (url === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
+      relocatable: config.dataDirIsDefault === true,
+      exclusive: options.exclusiveDatabase === true,
       onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message),
+      onNotice: (message) => logger.info({ component: 'embedded-postgres' }, message),
       onUnexpectedExit: (message) => {
         fatal = message;
         for (const listener of fatalListeners) listener(message);
@@ -117,7 +124,7 @@ export async function openStoryline(
     });
     await ensureDatabase(embedded.url('postgres'), 'storyline');
     url = embedded.url('storyline');
-    databaseLabel = `embedded PostgreSQL in ${config.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
+    databaseLabel = `embedded PostgreSQL in ${embedded.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
   } else {
     const parsed = new URL(url);
     databaseLabel = `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
@@ -160,6 +167,7 @@ export async function openStoryline(
   const appender = new Appender(log, {
     onBatch: (batch) => metrics.observeBatch(batch),
     onCommit: (events) => {
+      metrics.observeCommitted(events);
       for (const listener of commitListeners) listener(events);
     },
   });

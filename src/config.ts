@@ -134,6 +134,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** STORYLINE_DATA_DIR was unset: as root, the data may move where the postgres user reaches. */
+  readonly dataDirIsDefault: boolean;
   /** Import the story files when the log is empty. */
   readonly seed: boolean;
   readonly eventsDir: string;
@@ -270,6 +272,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     host: value.HOST,
     port: value.PORT,
     dataDir: path.resolve(value.STORYLINE_DATA_DIR),
+    dataDirIsDefault: present['STORYLINE_DATA_DIR'] === undefined,
     seed: value.STORYLINE_SEED,
     eventsDir: path.resolve(value.STORYLINE_EVENTS_DIR ?? path.join(projectRoot, 'events')),
     bodyLimit: value.STORYLINE_BODY_LIMIT,

@@ -290,7 +290,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     if (token === null) {
       throw new StorylineError(
         'unauthorized',
-        'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+        'this needs Authorization: Bearer <token> (create one with `npm run storyline -- tokens create <name>` in the Storyline checkout)',
       );
     }
     const publisher = await tokens.verify(token);
@@ -298,7 +298,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     if (scope === 'admin' && publisher.scope !== 'admin') {
       throw new StorylineError(
         'forbidden',
-        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
       );
     }
     takeOrRefuse(perToken, token, 'this token');
