@@ -13,15 +13,20 @@ export const errorCodes = [
   'too_many_stories',
   'unsupported_media_type',
   'payload_too_large',
+  // requests the HTTP server could not read: sent too slowly, headers too large
+  'request_timeout',
+  'headers_too_large',
   // auth
   'unauthorized',
   'forbidden',
   // lookup
   'story_not_found',
   'route_not_found',
+  'draft_not_found',
   // conflicts
   'version_conflict',
   'duplicate_event_id',
+  'draft_not_editable',
   // broken domain rules
   'story_already_opened',
   'story_not_opened',

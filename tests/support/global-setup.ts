@@ -26,9 +26,15 @@ export async function setup(project: TestProject) {
   let adminUrl = process.env['DATABASE_URL'];
   if (adminUrl === undefined || adminUrl === '') {
     // Under /tmp: as root the server runs as `postgres`, which must reach the folder.
-    dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
+    const folder = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
+    dataDir = folder;
     const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
-    embedded = await startEmbeddedPostgres({ dataDir, temporary: true });
+    embedded = await startEmbeddedPostgres({ dataDir: folder, temporary: true }).catch(
+      async (error: unknown) => {
+        await rm(folder, { recursive: true, force: true });
+        throw error;
+      },
+    );
     adminUrl = embedded.url('postgres');
   }
   const templateDatabase = `storyline_template_${process.pid}`;

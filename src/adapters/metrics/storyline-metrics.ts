@@ -110,7 +110,7 @@ export class StorylineMetrics implements HttpMetrics {
     });
     this.#liveEnded = new Counter({
       name: 'storyline_live_sessions_ended_total',
-      help: 'Live sessions the server ended, by reason (slow_consumer: could not keep up; going_away: shutdown)',
+      help: 'Live sessions the server ended, by reason (slow_consumer: could not keep up; going_away: shutdown; unavailable: the database failed a subscription; log_replaced: the log was restored or recreated)',
       labelNames: ['reason'],
       registers,
     });
@@ -140,9 +140,6 @@ export class StorylineMetrics implements HttpMetrics {
         try {
           const result = await appender.append(request);
           outcome = result.appended ? 'appended' : 'duplicate';
-          if (result.appended) {
-            for (const event of request.events) this.#eventsAppended.inc({ type: event.type });
-          }
           return result;
         } catch (error) {
           code = isStorylineError(error) ? error.code : 'internal';
@@ -153,6 +150,14 @@ export class StorylineMetrics implements HttpMetrics {
         }
       },
     };
+  }
+
+  /**
+   * For the Appender's `onCommit`: every event this process writes, whoever asked (an HTTP
+   * request, the seed at start, an import), counted once it is committed.
+   */
+  observeCommitted(events: readonly { readonly type: string }[]): void {
+    for (const event of events) this.#eventsAppended.inc({ type: event.type });
   }
 
   /** For the Appender's `onBatch`. */
