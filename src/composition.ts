@@ -32,6 +32,7 @@ import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
+import { PostgresDeskSessions } from './adapters/postgres/postgres-desk-sessions.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import type { Config } from './config.ts';
@@ -72,6 +73,7 @@ export interface Storyline {
   readonly appender: Appender;
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
+  readonly deskSessions: PostgresDeskSessions;
   readonly reader: PostgresReader;
   /** This instance's Prometheus registry (served at `/metrics` by startHttpServer). */
   readonly metrics: StorylineMetrics;
@@ -162,6 +164,7 @@ export async function openStoryline(
     metrics,
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
+    deskSessions: new PostgresDeskSessions(connection.db),
     databaseLabel,
     onCommit(listener) {
       commitListeners.add(listener);
@@ -259,6 +262,7 @@ export async function startHttpServer(
     },
     queries,
     tokens: storyline.tokens,
+    deskSessions: storyline.deskSessions,
     logger,
     bodyLimit: config.bodyLimit,
     live: {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import {
   tokenNamePattern,
+  type DeskSessionStore,
   type Publisher,
   type TokenScope,
   type TokenStore,
@@ -22,6 +23,8 @@ import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { deskSessionForApi } from './desk/desk-auth.ts';
+import { createDesk } from './desk/desk-routes.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { createPages } from './pages/pages.ts';
@@ -56,6 +59,8 @@ export interface HttpDependencies {
    * otherwise end up in the links of a cached response.
    */
   readonly publicUrl?: string | undefined;
+  /** Desk sessions (`/desk`); the API then also accepts a desk session cookie with its CSRF header. */
+  readonly deskSessions?: DeskSessionStore | undefined;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
@@ -258,19 +263,21 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     takeOrRefuse(perAddress, addressOf(c), 'this address');
     const token = bearerOf(c.req.header('Authorization'));
     if (token === null) {
-      throw new StorylineError(
-        'unauthorized',
-        'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
-      );
+      // The desk's browser: its session cookie, with the session's CSRF header.
+      const session = await deskSessionForApi(c, deps.deskSessions, publicUrl);
+      if (session === null) {
+        throw new StorylineError(
+          'unauthorized',
+          'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+        );
+      }
+      requireScope(session.publisher, scope);
+      takeOrRefuse(perToken, session.tokenKey, 'this token');
+      return session.publisher;
     }
     const publisher = await tokens.verify(token);
     if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
-    if (scope === 'admin' && publisher.scope !== 'admin') {
-      throw new StorylineError(
-        'forbidden',
-        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
-      );
-    }
+    requireScope(publisher, scope);
     takeOrRefuse(perToken, token, 'this token');
     return publisher;
   }
@@ -328,6 +335,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
 
+  if (deps.deskSessions !== undefined) {
+    app.route(
+      '/',
+      createDesk({ sessions: deps.deskSessions, queries, appender, logger, publicUrl }),
+    );
+  }
   app.route('/', createPages({ queries, logger, publicUrl }));
 
   // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
@@ -513,6 +526,15 @@ function storyIdOf(c: Context): string {
 }
 
 const maxRequestIdLength = 64;
+
+function requireScope(publisher: Publisher, scope: TokenScope): void {
+  if (scope === 'admin' && publisher.scope !== 'admin') {
+    throw new StorylineError(
+      'forbidden',
+      `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+    );
+  }
+}
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
