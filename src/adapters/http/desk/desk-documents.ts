@@ -350,11 +350,11 @@ function storyTools({ story, timeline }: StoryProjection): Html {
           id="key-points-input"
           name="keyPoints"
           rows="5"
-          aria-describedby="key-points-hint key-points-input-error"
+          aria-describedby="key-points-hint key-points-keyPoints-error"
         >
 ${story.keyPoints.join('\n')}</textarea>
         <p class="hint" id="key-points-hint">One a line: the story's summary for readers.</p>
-        ${fieldError('key-points-input-error', undefined)}
+        ${fieldError('key-points-keyPoints-error', undefined)}
       </div>
       <p class="form-error" role="alert" hidden></p>
       <button type="submit" class="button">Revise key points</button>
