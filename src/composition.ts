@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
+import { DraftScheduler } from './app/draft-scheduler.ts';
+import { Drafts } from './app/drafts.ts';
 import { LiveFeed } from './app/live-feed.ts';
 import { rebuildViews } from './app/rebuild-views.ts';
 import type { LiveCloseReason } from './app/live-session.ts';
@@ -28,6 +30,7 @@ import {
   type EmbeddedServer,
 } from './adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
+import { PostgresDrafts } from './adapters/postgres/postgres-drafts.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -35,7 +38,8 @@ import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-toke
 import { PostgresDeskSessions } from './adapters/postgres/postgres-desk-sessions.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
-import type { Config } from './config.ts';
+import type { AppendRequest } from './app/decide-appends.ts';
+import { readConfig, type Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
 
 /**
@@ -75,6 +79,8 @@ export interface Storyline {
   readonly tokens: PostgresTokens;
   readonly deskSessions: PostgresDeskSessions;
   readonly reader: PostgresReader;
+  /** Drafts and scheduled events, kept outside the log until published. */
+  readonly draftStore: PostgresDrafts;
   /** This instance's Prometheus registry (served at `/metrics` by startHttpServer). */
   readonly metrics: StorylineMetrics;
   /** Where the data lives, for people: "embedded PostgreSQL in …" or the server's host. */
@@ -165,6 +171,7 @@ export async function openStoryline(
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
     deskSessions: new PostgresDeskSessions(connection.db),
+    draftStore: new PostgresDrafts(connection.db),
     databaseLabel,
     onCommit(listener) {
       commitListeners.add(listener);
@@ -214,11 +221,13 @@ export interface RunningServer {
   close(options?: { readonly deadlineMs?: number }): Promise<void>;
 }
 
+const defaultSchedulerConfig = readConfig({}).scheduler;
+
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http'>>,
+    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'scheduler'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -252,14 +261,24 @@ export async function startHttpServer(
   // came between.
   const queries = new StoryQueries(storyline.reader, { feed });
   const metered = metrics.meterAppends(storyline.appender);
-  const app = createHttpApp({
-    appender: {
-      async append(request) {
-        const result = await metered.append(request);
-        queries.noteCommitted(request.storyId, result.positions);
-        return result;
-      },
+  const appender = {
+    async append(request: AppendRequest) {
+      const result = await metered.append(request);
+      queries.noteCommitted(request.storyId, result.positions);
+      return result;
     },
+  };
+  const schedulerConfig = config.scheduler ?? defaultSchedulerConfig;
+  const drafts = new Drafts(storyline.draftStore, appender, {
+    leaseMs: schedulerConfig.leaseMs,
+  });
+  const scheduler = new DraftScheduler(drafts, {
+    intervalMs: schedulerConfig.intervalMs,
+    onError: (error) => logger.warn({ err: error }, 'draft scheduler'),
+  });
+  const app = createHttpApp({
+    appender,
+    drafts,
     queries,
     tokens: storyline.tokens,
     deskSessions: storyline.deskSessions,
@@ -297,6 +316,7 @@ export async function startHttpServer(
       resolve();
     });
   });
+  scheduler.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -305,9 +325,11 @@ export async function startHttpServer(
     feed,
     hub,
     close: async ({ deadlineMs = 10_000 } = {}) => {
+      const stopScheduling = scheduler.close();
       const drained = guarded.drain(deadlineMs);
       await hub.close();
       await drained;
+      await stopScheduling;
       unobserveLive();
       stopOffering();
       queries.close();

@@ -76,6 +76,8 @@ const schema = z.object({
   STORYLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   STORYLINE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(10_000),
   STORYLINE_SHUTDOWN_MS: z.coerce.number().int().min(100).default(10_000),
+  STORYLINE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  STORYLINE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   STORYLINE_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STORYLINE_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
@@ -108,6 +110,18 @@ export interface Config {
   /** How long a SIGTERM or SIGINT may take, from the signal to the exit. */
   readonly shutdownMs: number;
   readonly databaseTimeouts: DatabaseTimeouts;
+  readonly scheduler: SchedulerConfig;
+}
+
+/** The scheduler that publishes scheduled drafts (one per server process). */
+export interface SchedulerConfig {
+  /** How often each process looks for due drafts. */
+  readonly intervalMs: number;
+  /**
+   * How long a process's claim on a draft it is publishing keeps other processes off it; after
+   * a crash mid-publish, another process takes the draft over once this has passed.
+   */
+  readonly leaseMs: number;
 }
 
 /** Token buckets for appends (per process); null: no limit. */
@@ -242,6 +256,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       statementMs: value.STORYLINE_DB_STATEMENT_TIMEOUT_MS,
       lockMs: value.STORYLINE_DB_LOCK_TIMEOUT_MS,
       idleInTransactionMs: value.STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    scheduler: {
+      intervalMs: value.STORYLINE_SCHEDULER_INTERVAL_MS,
+      leaseMs: value.STORYLINE_SCHEDULER_LEASE_MS,
     },
   };
 }

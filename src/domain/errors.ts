@@ -19,9 +19,11 @@ export const errorCodes = [
   // lookup
   'story_not_found',
   'route_not_found',
+  'draft_not_found',
   // conflicts
   'version_conflict',
   'duplicate_event_id',
+  'draft_not_editable',
   // broken domain rules
   'story_already_opened',
   'story_not_opened',

@@ -18,6 +18,7 @@ import {
   timelinePageSchema,
 } from '../../src/adapters/http/response-schemas.ts';
 import { StorylineMetrics } from '../../src/adapters/metrics/storyline-metrics.ts';
+import { Drafts } from '../../src/app/drafts.ts';
 import { errorCodes } from '../../src/domain/errors.ts';
 import { eventTypes, maxEventsPerAppend } from '../../src/domain/event-types.ts';
 import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
@@ -59,6 +60,7 @@ describe('the OpenAPI document', () => {
       logger: silentLogger,
       bodyLimit: 1024,
       metrics: new StorylineMetrics(),
+      drafts: new Drafts(h.storyline.draftStore, h.storyline.appender),
     });
     const served = new Set(
       app.routes

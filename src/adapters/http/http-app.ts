@@ -9,6 +9,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
+import type { Drafts } from '../../app/drafts.ts';
 import {
   tokenNamePattern,
   type DeskSessionStore,
@@ -22,6 +23,7 @@ import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
+import { createDraftRoutes } from './draft-routes.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
 import { deskSessionForApi } from './desk/desk-auth.ts';
 import { createDesk } from './desk/desk-routes.ts';
@@ -61,6 +63,8 @@ export interface HttpDependencies {
   readonly publicUrl?: string | undefined;
   /** Desk sessions (`/desk`); the API then also accepts a desk session cookie with its CSRF header. */
   readonly deskSessions?: DeskSessionStore | undefined;
+  /** Drafts and scheduled events (`/v1/stories/{storyId}/drafts`); without them, no such routes. */
+  readonly drafts?: Drafts;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
@@ -305,6 +309,13 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       return c.json(response, result.appended ? 201 : 200);
     }),
   );
+
+  if (deps.drafts !== undefined) {
+    app.route(
+      '/',
+      createDraftRoutes({ drafts: deps.drafts, bodyLimit: deps.bodyLimit, authenticated }),
+    );
+  }
 
   app.get('/v1/tokens', async (c) => {
     await authenticated(c, 'admin');

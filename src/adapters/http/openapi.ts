@@ -21,6 +21,15 @@ import {
   storyIdSchema,
 } from '../../domain/event-types.ts';
 import { closeCodes, liveCommandSchema } from '../ws/live-protocol.ts';
+import {
+  createDraftSchema,
+  draftListQuery,
+  draftListSchema,
+  draftPublishedSchema,
+  draftResultSchema,
+  draftSchema,
+  updateDraftSchema,
+} from './draft-schemas.ts';
 import { httpStatusOf } from './error-responses.ts';
 import {
   pageQuery,
@@ -52,7 +61,7 @@ import {
 } from './response-schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** The named schemas under `components.schemas`; a schema used inside another becomes a $ref. */
 const componentSchemas: Readonly<Record<string, z.ZodType>> = {
@@ -89,6 +98,12 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   TokenList: tokenListSchema,
   CreatedToken: createdTokenSchema,
   RevokedTokens: revokedTokensSchema,
+  DraftCreateBody: createDraftSchema,
+  DraftUpdateBody: updateDraftSchema,
+  Draft: draftSchema,
+  DraftResult: draftResultSchema,
+  DraftList: draftListSchema,
+  DraftPublished: draftPublishedSchema,
 };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -201,6 +216,136 @@ interface Operation {
 }
 
 const storyErrors: readonly ErrorCode[] = ['invalid_request', 'story_not_found'];
+
+/** The errors an append can answer with for its events: a draft's publish answers them too. */
+const appendRuleErrors: readonly ErrorCode[] = [
+  'duplicate_event_id',
+  'story_not_opened',
+  'story_already_opened',
+  'story_closed',
+  'development_already_reported',
+  'development_not_found',
+  'development_retracted',
+  'development_not_pinned',
+  'status_unchanged',
+];
+
+/** `/v1/stories/{storyId}/drafts`: drafts and scheduled events (draft-routes.ts). */
+function draftOperations(): Operation[] {
+  const draftIdParameter: Parameter = {
+    name: 'draftId',
+    in: 'path',
+    required: true,
+    description: 'the id of a draft of this story (a UUID)',
+    schema: { type: 'string', format: 'uuid' },
+  };
+  const guarded: readonly ErrorCode[] = [
+    'invalid_request',
+    'unauthorized',
+    'forbidden',
+    'rate_limited',
+  ];
+  const bodyErrors: readonly ErrorCode[] = [
+    'invalid_json',
+    'invalid_event',
+    'duplicate_id_in_request',
+    'unsupported_media_type',
+    'payload_too_large',
+  ];
+  const path = '/v1/stories/{storyId}/drafts';
+  const one = `${path}/{draftId}`;
+  return [
+    {
+      method: 'post',
+      path,
+      operationId: 'createDraft',
+      tag: 'drafts',
+      summary: 'Keep events as a draft, or schedule them (publishAt)',
+      description: `1-${maxEventsPerAppend} events exactly as the append endpoint takes them, kept privately (never in any public read, feed or live stream) until published. Each event gets its id now (or keeps the one sent), so publishing is idempotent. With \`publishAt\` the draft is scheduled: the scheduler publishes it at that time or soon after (a time in the past: on its next tick). Needs the token an append to this story needs.`,
+      parameters: [storyIdParameter],
+      requestBody: { required: true, content: json(ref('DraftCreateBody')) },
+      auth: 'publish',
+      responses: { '201': { description: 'kept', content: json(ref('DraftResult')) } },
+      errors: [...guarded, ...bodyErrors],
+    },
+    {
+      method: 'get',
+      path,
+      operationId: 'listDrafts',
+      tag: 'drafts',
+      summary: "The story's drafts and scheduled events, by publishAt, then by creation",
+      description:
+        '`status` (`all`, or a comma-separated list of statuses) lists others; the default is `draft,scheduled`.',
+      parameters: [storyIdParameter, ...queryParameters(draftListQuery)],
+      auth: 'publish',
+      responses: { '200': { description: 'the drafts', content: json(ref('DraftList')) } },
+      errors: guarded,
+    },
+    {
+      method: 'get',
+      path: one,
+      operationId: 'getDraft',
+      tag: 'drafts',
+      summary: 'One draft, in any status',
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: { '200': { description: 'the draft', content: json(ref('DraftResult')) } },
+      errors: [...guarded, 'draft_not_found'],
+    },
+    {
+      method: 'patch',
+      path: one,
+      operationId: 'updateDraft',
+      tag: 'drafts',
+      summary: 'Change the events or the time of a draft or scheduled event',
+      description:
+        '`publishAt: null` makes a scheduled event a draft again; a time schedules a draft. New events get new ids. Only while the draft is `draft` or `scheduled` (else 409 `draft_not_editable`).',
+      parameters: [storyIdParameter, draftIdParameter],
+      requestBody: { required: true, content: json(ref('DraftUpdateBody')) },
+      auth: 'publish',
+      responses: { '200': { description: 'changed', content: json(ref('DraftResult')) } },
+      errors: [...guarded, ...bodyErrors, 'draft_not_found', 'draft_not_editable'],
+    },
+    {
+      method: 'post',
+      path: `${one}/publish`,
+      operationId: 'publishDraft',
+      tag: 'drafts',
+      summary: 'Publish a draft now',
+      description:
+        "Appends its events with their ids (no expectedVersion) and answers as an append does. Asking again answers 200 with the same positions and appends nothing, however many ask at once. If the log refuses the events (the story's state no longer allows them), the draft becomes `failed` with `lastError`, and the refusal is the answer. A cancelled draft cannot be published (409).",
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: {
+        '201': { description: 'published now', content: json(ref('DraftPublished')) },
+        '200': {
+          description: 'published before: the same positions, nothing appended',
+          content: json(ref('DraftPublished')),
+        },
+      },
+      errors: [
+        ...guarded,
+        'draft_not_found',
+        'draft_not_editable',
+        ...appendRuleErrors,
+        'unavailable',
+      ],
+    },
+    {
+      method: 'delete',
+      path: one,
+      operationId: 'cancelDraft',
+      tag: 'drafts',
+      summary: 'Cancel a draft, a scheduled event or a failed one',
+      description:
+        'Answers the draft, now `cancelled`; cancelling again changes nothing. A draft being published or published is not cancelled (409 `draft_not_editable`).',
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: { '200': { description: 'cancelled', content: json(ref('DraftResult')) } },
+      errors: [...guarded, 'draft_not_found', 'draft_not_editable'],
+    },
+  ];
+}
 const tokenErrors: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'rate_limited'];
 
 const operations: readonly Operation[] = [
@@ -333,6 +478,7 @@ const operations: readonly Operation[] = [
       'unavailable',
     ],
   },
+  ...draftOperations(),
   {
     method: 'get',
     path: '/v1/stories/{storyId}/feed.atom',
@@ -635,6 +781,7 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
       { name: 'read', description: 'The story as it stands, its timeline, time travel, the feed' },
       { name: 'log', description: 'The event log, page by page' },
       { name: 'write', description: 'Appending events' },
+      { name: 'drafts', description: 'Drafts and scheduled events, private until published' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
       { name: 'admin', description: 'Token management (admin tokens only)' },
