@@ -4,9 +4,15 @@
  * story, publish, correct with a diff, retract, pin, collide and resolve without losing text,
  * resend after a lost answer without publishing twice, and sign out.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStoryline, type Storyline } from '../../src/composition.ts';
+import { localInputValue } from '../../src/web/desk-times.ts';
+import { silentLogger } from '../support/harness.ts';
 import { startLiveServer, type LiveServer } from '../support/live-server.ts';
+import { exitOf, startServe } from '../support/run-cli.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import {
   connectionIs,
   eventually,
@@ -351,5 +357,115 @@ describe('the desk', () => {
       (cookies) => !cookies.some((cookie) => cookie.name === 'storyline_desk'),
       'the session cookie to be cleared',
     );
+  });
+});
+
+describe('drafts and scheduling on the desk, with two server processes', () => {
+  let database: TestDatabase;
+  let storyline: Storyline;
+  let browser: Browser;
+  let editor: OpenedPage;
+  let reader: OpenedPage;
+  const servers: ChildProcess[] = [];
+  const storyId = 'tokyo-summit';
+  const zone = 'Asia/Tokyo';
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    storyline = await openStoryline(
+      { databaseUrl: database.url, dataDir: '/nonexistent', poolSize: 2 },
+      silentLogger,
+    );
+    await storyline.appender.append({
+      storyId,
+      author: 'e2e',
+      events: [{ type: 'story.opened', data: { title: 'Tokyo summit', timeZone: zone } }],
+    });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const opened of [editor, reader]) {
+      if (opened === undefined) continue;
+      expectNoScriptErrors(opened);
+      await opened.close();
+    }
+    await browser.close();
+    const running = servers.filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running) child.kill('SIGTERM');
+    await Promise.all(running.map((child) => exitOf(child)));
+    await storyline.close();
+    await database.drop();
+  });
+
+  it('publishes a scheduled entry at its time, once, and drafts on demand or never', async () => {
+    const env = {
+      DATABASE_URL: database.url,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      STORYLINE_SEED: 'off',
+      STORYLINE_SCHEDULER_INTERVAL_MS: '200',
+    };
+    // Two processes on one database, each running the scheduler.
+    const [first, second] = await Promise.all([startServe(env), startServe(env)]);
+    servers.push(first.child, second.child);
+    const token = await storyline.tokens.create('Scheduler desk');
+
+    editor = await openPage(browser, `${first.url}/desk`);
+    const { page } = editor;
+    await page.getByLabel('Publish token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Tokyo summit' }).click();
+    await connectionIs(page, 'live');
+    reader = await openPage(browser, `${second.url}/stories/${storyId}`);
+    await connectionIs(reader.page, 'live');
+    const form = page.locator('form#compose');
+    const drafts = page.locator('#desk-drafts');
+
+    // A draft, cancelled: it never reaches the log.
+    await form.getByLabel('Headline').fill('Draft that is never published');
+    await form.getByRole('button', { name: 'Save draft' }).click();
+    const cancelled = drafts.locator('li').filter({ hasText: 'Draft that is never published' });
+    await cancelled.waitFor();
+    await cancelled.getByRole('button', { name: 'Cancel' }).click();
+    await cancelled.waitFor({ state: 'detached' });
+
+    // A draft, published now.
+    await form.getByLabel('Headline').fill('Leaders arrive at the venue');
+    await form.getByRole('button', { name: 'Save draft' }).click();
+    const now = drafts.locator('li').filter({ hasText: 'Leaders arrive at the venue' });
+    await now.getByRole('button', { name: 'Publish now' }).click();
+    await reader.page
+      .locator('#timeline-entries > li')
+      .filter({ hasText: 'Leaders arrive' })
+      .waitFor();
+
+    // Scheduled a few seconds ahead, in the story's zone (the editor's browser is elsewhere).
+    const publishAt = Date.now() + 4000;
+    const local = `${localInputValue(publishAt, zone)}:${String(new Date(publishAt).getUTCSeconds()).padStart(2, '0')}`;
+    await form.getByLabel('Headline').fill('Joint statement at noon');
+    await form.getByLabel('Publish at').fill(local);
+    await form.getByRole('button', { name: 'Schedule' }).click();
+    const scheduled = drafts.locator('li').filter({ hasText: 'Joint statement at noon' });
+    await expect(scheduled.textContent()).resolves.toContain('Scheduled for');
+    await scheduled.getByRole('button', { name: 'Publish now' }).waitFor();
+
+    const entry = reader.page
+      .locator('#timeline-entries > li')
+      .filter({ hasText: 'Joint statement' });
+    await entry.waitFor({ timeout: 30_000 });
+    await scheduled.waitFor({ state: 'detached' });
+    const { events } = (await (
+      await fetch(`${second.url}/v1/stories/${storyId}/events?after=0&limit=100`)
+    ).json()) as { events: any[] };
+    const published = events.filter((event) => event.data.headline === 'Joint statement at noon');
+    expect(published).toHaveLength(1);
+    expect(Date.parse(published[0].recordedAt)).toBeGreaterThanOrEqual(
+      Math.floor(publishAt / 1000) * 1000,
+    );
+    expect(events.some((event) => event.data.headline === 'Draft that is never published')).toBe(
+      false,
+    );
+    await expect(entry.count()).resolves.toBe(1);
   });
 });

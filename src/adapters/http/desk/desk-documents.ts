@@ -315,7 +315,7 @@ function composeForm(kinds: readonly string[], timeZone: string): Html {
       <button type="button" class="button" data-action="save-draft">Save draft</button>
       <span class="schedule-group">
         <label for="compose-publishAt">Publish at</label>
-        <input id="compose-publishAt" name="publishAt" type="datetime-local" />
+        <input id="compose-publishAt" name="publishAt" type="datetime-local" step="1" />
         <button type="button" class="button" data-action="schedule">Schedule</button>
       </span>
     </div>
