@@ -354,8 +354,7 @@ export interface DraftView {
 }
 
 export function draftItem(draft: DraftView, timeZone: string, when: (iso: string) => string): Html {
-  const open =
-    draft.status === 'draft' || draft.status === 'scheduled' || draft.status === 'failed';
+  const open = draft.status === 'draft' || draft.status === 'scheduled';
   const headlineId = `draft-${draft.id}-headline`;
   return html`<li class="desk-draft" data-draft-id="${draft.id}" data-status="${draft.status}">
     <p class="desk-draft-headline" id="${headlineId}">${draft.headline}</p>

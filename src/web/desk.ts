@@ -699,7 +699,7 @@ function startStoryDesk(root: HTMLElement): void {
       type: 'development.reported',
       data,
       ...(occurredAt === null ? {} : { occurredAt }),
-    } as NewEvent;
+    };
   }
 
   function previewEntry(fields: Fields, occurredAt: string): TimelineEntry {
@@ -770,7 +770,8 @@ function startStoryDesk(root: HTMLElement): void {
   async function refreshDrafts(): Promise<void> {
     let answer: ApiAnswer;
     try {
-      answer = await api('GET', draftsPath);
+      // Failed ones too, with why: the editor decides what to do with them.
+      answer = await api('GET', `${draftsPath}?status=draft,scheduled,publishing,failed`);
     } catch {
       draftsStatus.textContent = 'Drafts could not be loaded; retrying.';
       return;
@@ -835,8 +836,9 @@ function startStoryDesk(root: HTMLElement): void {
     const button = (event.target as Element).closest<HTMLButtonElement>(
       'button[data-draft-action]',
     );
-    const id = button?.closest<HTMLElement>('[data-draft-id]')?.dataset['draftId'];
-    if (button === null || button === undefined || id === undefined) return;
+    if (button === null) return;
+    const id = button.closest<HTMLElement>('[data-draft-id]')?.dataset['draftId'];
+    if (id === undefined) return;
     button.disabled = true;
     const path = `${draftsPath}/${encodeURIComponent(id)}`;
     const request =
@@ -862,8 +864,9 @@ function startStoryDesk(root: HTMLElement): void {
 
   entriesList.addEventListener('click', (event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>('button[data-action]');
-    const item = button?.closest<HTMLLIElement>('li.desk-entry');
-    if (button === null || button === undefined || item === null || item === undefined) return;
+    if (button === null) return;
+    const item = button.closest<HTMLLIElement>('li.desk-entry');
+    if (item === null) return;
     const developmentId = item.dataset['developmentId'] ?? '';
     const panel = item.querySelector<HTMLElement>('.desk-entry-panel');
     if (panel === null) return;
@@ -990,7 +993,7 @@ function startStoryDesk(root: HTMLElement): void {
               {
                 severity: (text(fields, 'severity') || 'clarification') as 'clarification',
                 note: text(fields, 'note') || '(your note)',
-                changes: changes as TimelineEntry['corrections'][number]['changes'],
+                changes,
                 previous,
                 correctedAt: new Date().toISOString(),
                 position: 0,
@@ -1169,7 +1172,7 @@ interface RawDraft {
   readonly status: string;
   readonly events?: readonly { type?: string; data?: { headline?: string } }[];
   readonly publishAt?: string | null;
-  readonly lastError?: string | null;
+  readonly lastError?: { readonly message?: string } | null;
 }
 
 function draftView(draft: RawDraft): DraftView {
@@ -1179,7 +1182,7 @@ function draftView(draft: RawDraft): DraftView {
     status: draft.status,
     headline: reported?.data?.headline ?? `${draft.events?.length ?? 0} events`,
     publishAt: draft.publishAt ?? null,
-    lastError: draft.lastError ?? null,
+    lastError: draft.lastError?.message ?? null,
   };
 }
 

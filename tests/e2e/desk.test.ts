@@ -86,9 +86,11 @@ describe('the desk', () => {
       expect(editor.errors, 'script errors and CSP violations on the desk').toEqual([]);
       await editor.context.close();
     }
-    if (reader !== undefined) {
-      expectNoScriptErrors(reader);
-      await reader.close();
+    // Unset if an earlier step failed.
+    const readerPage = reader as OpenedPage | undefined;
+    if (readerPage !== undefined) {
+      expectNoScriptErrors(readerPage);
+      await readerPage.close();
     }
     await browser.close();
     await live.close();
@@ -245,6 +247,37 @@ describe('the desk', () => {
     await pinned.getByRole('button', { name: 'Unpin' }).waitFor();
   });
 
+  it('disputes a claim, revises the key points and sets the status, from the 390 px desk', async () => {
+    const claim = 'Moscow says the talks will move to Riyadh';
+    await publish(alice.page, claim);
+    const item = entry(bob.page, claim);
+    await item.getByRole('button', { name: 'Dispute' }).click();
+    await item.getByLabel('Disputed by').fill('Kyiv');
+    await item.getByLabel('Statement').fill('No venue change was agreed.');
+    await item.getByRole('button', { name: 'Publish dispute' }).click();
+    await readerEntry(claim)
+      .locator('.disputes')
+      .getByText('No venue change was agreed.')
+      .waitFor();
+
+    // The keyboard alone: focus the field, type, Tab to the button, Enter.
+    await bob.page.getByLabel('Key points').focus();
+    await bob.page.keyboard.type('Envoys meet in Geneva\nA third round is planned');
+    await bob.page.keyboard.press('Tab');
+    await expect(
+      bob.page.evaluate<string>(
+        "document.activeElement.tagName + ': ' + document.activeElement.textContent.trim()",
+      ),
+    ).resolves.toBe('BUTTON: Revise key points');
+    await bob.page.keyboard.press('Enter');
+    await reader.page.locator('#key-points li').getByText('A third round is planned').waitFor();
+
+    await bob.page.getByLabel('Status').selectOption('paused');
+    await bob.page.getByRole('button', { name: 'Set status' }).click();
+    await reader.page.locator('#story-status .badge').getByText('Paused').waitFor();
+    await alice.page.locator('#desk-activity').getByText('Bob set the status to paused').waitFor();
+  });
+
   it('shows a conflict between two editors and resolves it with no text lost', async () => {
     const headline = 'Kremlin comments on the talks';
     await publish(alice.page, headline, 'Peskov: no comment yet.');
@@ -364,8 +397,8 @@ describe('drafts and scheduling on the desk, with two server processes', () => {
   let database: TestDatabase;
   let storyline: Storyline;
   let browser: Browser;
-  let editor: OpenedPage;
-  let reader: OpenedPage;
+  let editor: OpenedPage | undefined;
+  let reader: OpenedPage | undefined;
   const servers: ChildProcess[] = [];
   const storyId = 'tokyo-summit';
   const zone = 'Asia/Tokyo';
