@@ -136,8 +136,10 @@ export interface DraftsOptions {
 }
 
 /**
- * Codes of a failure that appending the same events again would not cure, or might not: the
- * log refused them (a broken rule, an id taken by other content), so nothing was appended.
+ * Failures that pass: the append may have committed or not (the database went away mid-commit),
+ * or may succeed later. The draft stays `publishing` and is retried with the same ids. Any other
+ * code is the log refusing the events (a broken rule, an id taken by other content): nothing was
+ * appended and the same events would be refused again, so the draft fails.
  */
 const passingFailures: ReadonlySet<ErrorCode> = new Set([
   'unavailable',

@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DraftScheduler } from '../../src/app/draft-scheduler.ts';
+import { readConfig } from '../../src/config.ts';
 import { Drafts, type Draft } from '../../src/app/drafts.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
@@ -236,6 +237,20 @@ describe('DraftScheduler in one process', () => {
     await expectPublishedOnce(await draftsOf([storyId], 'published'));
     expect(errors).toEqual([]);
     expect(draft.status).toBe('scheduled');
+  });
+
+  it('is configured from the environment, with defaults, naming a bad variable', () => {
+    expect(readConfig({}).scheduler).toEqual({ intervalMs: 1000, leaseMs: 30_000 });
+    expect(
+      readConfig({ STORYLINE_SCHEDULER_INTERVAL_MS: '250', STORYLINE_SCHEDULER_LEASE_MS: '5000' })
+        .scheduler,
+    ).toEqual({ intervalMs: 250, leaseMs: 5000 });
+    expect(() => readConfig({ STORYLINE_SCHEDULER_INTERVAL_MS: '0' })).toThrow(
+      /STORYLINE_SCHEDULER_INTERVAL_MS/,
+    );
+    expect(() => readConfig({ STORYLINE_SCHEDULER_LEASE_MS: 'soon' })).toThrow(
+      /STORYLINE_SCHEDULER_LEASE_MS/,
+    );
   });
 
   it('refuses an interval that is not a positive whole number', () => {

@@ -14,6 +14,7 @@ import {
   draftResultSchema,
 } from '../../src/adapters/http/draft-schemas.ts';
 import { Drafts, type Draft } from '../../src/app/drafts.ts';
+import { StorylineError } from '../../src/domain/errors.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import { expectError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
@@ -472,6 +473,37 @@ describe('publishing now', () => {
     );
     expect(healed.positions).toEqual(appended.positions);
     expect(healed.draft.status).toBe('published');
+    const ids = (await publicLog()).map((event) => event.id);
+    expect(ids.filter((id) => id === draft.events[0]?.id)).toHaveLength(1);
+  });
+
+  it('keeps a draft publishing, not editable, when the append’s outcome is unknown, and retries it with the same ids', async () => {
+    const storyId = await newStory();
+    const draft = await createDraft(storyId, { events: [reported('lost-ack')] });
+    // The append commits, but the answer is lost (a connection dying at commit).
+    const flaky = new Drafts(h.storyline.draftStore, {
+      append: async (request) => {
+        await h.storyline.appender.append(request);
+        throw new StorylineError('unavailable', 'the database is not reachable right now');
+      },
+    });
+    await expect(flaky.publish(storyId, draft.id)).rejects.toMatchObject({ code: 'unavailable' });
+    const [publishing] = await listDrafts(storyId, '?status=publishing');
+    expect(publishing).toMatchObject({
+      id: draft.id,
+      lastError: { code: 'unavailable' },
+      positions: null,
+    });
+    const path = `/v1/stories/${storyId}/drafts/${draft.id}`;
+    await expectError(request('PATCH', path, { publishAt: null }), 409, 'draft_not_editable');
+    await expectError(request('DELETE', path), 409, 'draft_not_editable');
+
+    const retried = await expectJson<{ draft: Draft; positions: number[] }>(
+      request('POST', `${path}/publish`),
+      200,
+      draftPublishedSchema,
+    );
+    expect(retried.draft).toMatchObject({ status: 'published', lastError: null, attempts: 2 });
     const ids = (await publicLog()).map((event) => event.id);
     expect(ids.filter((id) => id === draft.events[0]?.id)).toHaveLength(1);
   });
