@@ -1,5 +1,5 @@
 /**
- * The desk's browser script (bundled by the server, served as /desk/assets/desk.js).
+ * The desk's browser script (bundled by the server, served as /assets/desk.js).
  *
  * A story's desk follows the story live through the client SDK, like the public page, and
  * redraws each entry with the public markup when it changes, keeping any form an editor has

@@ -1,11 +1,12 @@
 /**
  * The desk's script (src/web/desk.ts, bundled with esbuild in memory like the live blog's) and
- * stylesheet, built once per process on first request and served with a content-hash ETag.
+ * stylesheet, built once per process on first request and served with a content-hash ETag at
+ * `/assets/desk.js` and `/assets/desk.css`. Once the pages keep one list of browser assets built
+ * ahead of time, these two become entries of that list and this module goes.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Asset } from '../pages/page-assets.ts';
 
 const webDir = path.resolve(import.meta.dirname, '../../../web');
@@ -17,6 +18,8 @@ const asset = (body: string, contentType: string): Asset => ({
 });
 
 async function bundleScript(): Promise<Asset> {
+  // Imported on first use: a process that serves no desk never loads the bundler.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [path.join(webDir, 'desk.ts')],
     write: false,

@@ -28,9 +28,9 @@ function documentOf(shell: Shell): string {
       <title>${shell.title}</title>
       <link rel="icon" href="data:," />
       <link rel="stylesheet" href="/assets/live-blog.css" />
-      <link rel="stylesheet" href="/desk/assets/desk.css" />
+      <link rel="stylesheet" href="/assets/desk.css" />
       ${shell.editor === undefined ? '' : html`<meta name="csrf-token" content="${shell.editor.csrfToken}" />`}
-      ${shell.script === true ? html`<script type="module" src="/desk/assets/desk.js"></script>` : ''}
+      ${shell.script === true ? html`<script type="module" src="/assets/desk.js"></script>` : ''}
     </head>
     <body class="desk-body">
       <a class="skip-link" href="#content">Skip to content</a>
@@ -332,10 +332,16 @@ function storyTools({ story, timeline }: StoryProjection): Html {
       <div class="field">
         <label for="story-status-select">Status</label>
         <select id="story-status-select" name="status">
-          ${(['live', 'paused', 'closed'] as const).map(
-            (status) =>
+          ${(
+            [
+              ['live', 'Live'],
+              ['paused', 'Paused'],
+              ['closed', 'Closed (coverage ended)'],
+            ] as const
+          ).map(
+            ([status, label]) =>
               html`<option value="${status}" ${status === story.status ? 'selected' : ''}>
-                ${status}
+                ${label}
               </option>`,
           )}
         </select>

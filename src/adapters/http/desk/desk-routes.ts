@@ -264,8 +264,8 @@ export function createDesk(deps: DeskDependencies): Hono<DeskEnv> {
     }
   });
 
-  desk.get('/desk/assets/desk.js', (c) => serveAsset(c, deskScript));
-  desk.get('/desk/assets/desk.css', (c) => serveAsset(c, deskStylesheet));
+  desk.get('/assets/desk.js', (c) => serveAsset(c, deskScript));
+  desk.get('/assets/desk.css', (c) => serveAsset(c, deskStylesheet));
 
   return desk;
 }
