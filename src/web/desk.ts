@@ -418,6 +418,23 @@ function startStoryDesk(root: HTMLElement): void {
         `${statusBadge(next.story.status).toString()} <span>Version ${next.story.version}</span>`,
       );
     }
+    // The story's own fields follow the story, unless an editor is changing them.
+    const statusForm = document.getElementById(deskIds.statusForm) as HTMLFormElement | null;
+    const statusSelect = statusForm?.elements.namedItem('status');
+    if (
+      statusForm?.dataset['baseVersion'] === undefined &&
+      statusSelect instanceof HTMLSelectElement
+    ) {
+      statusSelect.value = next.story.status;
+    }
+    const keyPointsForm = document.getElementById(deskIds.keyPointsForm) as HTMLFormElement | null;
+    const keyPoints = keyPointsForm?.elements.namedItem('keyPoints');
+    if (
+      keyPointsForm?.dataset['baseVersion'] === undefined &&
+      keyPoints instanceof HTMLTextAreaElement
+    ) {
+      keyPoints.value = next.story.keyPoints.join('\n');
+    }
     const newestFirst = [...next.timeline].reverse();
     newestFirst.forEach((entry, index) => {
       let item = entriesList.querySelector<HTMLLIElement>(
