@@ -142,11 +142,14 @@ function fillForm(form: HTMLFormElement, fields: Fields): void {
       element.checked = value === true;
     } else if (element instanceof RadioNodeList) {
       element.value = String(value);
-    } else if (
-      element instanceof HTMLInputElement ||
-      element instanceof HTMLTextAreaElement ||
-      element instanceof HTMLSelectElement
-    ) {
+    } else if (element instanceof HTMLSelectElement) {
+      // The vocabulary of kinds is open: an entry's own kind is offered even if not listed.
+      const wanted = String(value);
+      if (!Array.from(element.options).some((option) => option.value === wanted)) {
+        element.add(new Option(wanted.replace(/_/g, ' '), wanted));
+      }
+      element.value = wanted;
+    } else if (element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) {
       element.value = String(value);
     }
   }

@@ -168,7 +168,9 @@ describe('the desk', () => {
     await form.getByLabel('Headline').fill(firstHeadline);
     await form
       .getByLabel('Body')
-      .fill('The delegations arrived overnight.\n\nTalks start at noon. <script>alert(1)</script>');
+      .fill(
+        'The delegations arrived overnight.\n\nTalks start at noon (https://example.org/agenda). <script>alert(1)</script>',
+      );
     await form.getByLabel('Kind').selectOption('diplomatic');
     await form.getByLabel('Actors').fill('Steve Witkoff, US envoy');
     await form.getByLabel('Location').fill('Geneva');
@@ -178,6 +180,9 @@ describe('the desk', () => {
     await expect(preview.locator('h3').textContent()).resolves.toBe(firstHeadline);
     await expect(preview.locator('.entry-body').count()).resolves.toBe(2);
     await expect(preview.locator('.tag-key').count()).resolves.toBe(1);
+    await expect(
+      preview.locator('.entry-body a[href="https://example.org/agenda"]').count(),
+    ).resolves.toBe(1);
 
     await form.getByLabel('Headline').press('Control+Enter');
     await entry(alice.page, firstHeadline).waitFor();
@@ -188,6 +193,11 @@ describe('the desk', () => {
       readerEntry(firstHeadline).locator('a[href^="https://www.reuters.com"]').count(),
     ).resolves.toBe(1);
     await expect(readerEntry(firstHeadline).textContent()).resolves.toContain('<script>');
+    await expect(
+      readerEntry(firstHeadline)
+        .locator('.entry-body a[href="https://example.org/agenda"]')
+        .count(),
+    ).resolves.toBe(1);
     await entry(bob.page, firstHeadline).waitFor();
     await bob.page
       .locator('#desk-activity')
