@@ -34,6 +34,11 @@ import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
+import {
+  defaultWebhookConfig,
+  startWebhooks,
+  type RunningWebhooks,
+} from './adapters/webhooks/webhook-service.ts';
 import type { Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
 
@@ -201,6 +206,7 @@ export interface RunningServer {
   readonly server: Server;
   readonly feed: LiveFeed;
   readonly hub: LiveHub;
+  readonly webhooks: RunningWebhooks;
   /**
    * Stops accepting connections and requests (later ones on open connections get 503 with
    * `Connection: close`); ends every WebSocket and SSE session with the position to resume after
@@ -215,7 +221,7 @@ export interface RunningServer {
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http'>>,
+    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'webhooks'>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -249,6 +255,12 @@ export async function startHttpServer(
   // came between.
   const queries = new StoryQueries(storyline.reader, { feed });
   const metered = metrics.meterAppends(storyline.appender);
+  const webhooks = startWebhooks({
+    ...storyline,
+    feed,
+    logger,
+    config: config.webhooks ?? defaultWebhookConfig,
+  });
   const app = createHttpApp({
     appender: {
       async append(request) {
@@ -272,6 +284,7 @@ export async function startHttpServer(
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
+    webhooks: webhooks.registry,
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
   const { server } = guarded;
@@ -300,10 +313,13 @@ export async function startHttpServer(
     server,
     feed,
     hub,
+    webhooks,
     close: async ({ deadlineMs = 10_000 } = {}) => {
       const drained = guarded.drain(deadlineMs);
+      const webhooksStopped = webhooks.close();
       await hub.close();
       await drained;
+      await webhooksStopped;
       unobserveLive();
       stopOffering();
       queries.close();

@@ -13,12 +13,14 @@ export const errorCodes = [
   'too_many_stories',
   'unsupported_media_type',
   'payload_too_large',
+  'webhook_target_refused',
   // auth
   'unauthorized',
   'forbidden',
   // lookup
   'story_not_found',
   'route_not_found',
+  'webhook_not_found',
   // conflicts
   'version_conflict',
   'duplicate_event_id',

@@ -16,9 +16,11 @@ import {
   type TokenStore,
 } from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
+import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
+import { createWebhookRoutes } from '../webhooks/webhook-routes.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
@@ -61,6 +63,8 @@ export interface HttpDependencies {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
     readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
   };
+  /** Webhook endpoints (`/v1/webhooks`, admin tokens); without them those routes are 404. */
+  readonly webhooks?: WebhookRegistry;
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
@@ -327,6 +331,9 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     }
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
+
+  if (deps.webhooks)
+    app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
 
   app.route('/', createPages({ queries, logger, publicUrl }));
 
