@@ -149,7 +149,9 @@ describe('webhook delivery', () => {
     }, eventually);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain(`storyline_webhook_deliveries_total{webhook="${id}"} 35`);
-    expect(metrics).toMatch(new RegExp(`storyline_webhook_failures_total\\{webhook="${id}"\\} [1-9]`));
+    expect(metrics).toMatch(
+      new RegExp(`storyline_webhook_failures_total\\{webhook="${id}"\\} [1-9]`),
+    );
     expect(metrics).toContain(`storyline_webhook_lag_events{webhook="${id}"} 0`);
   });
 
