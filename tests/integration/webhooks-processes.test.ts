@@ -95,7 +95,7 @@ describe('webhooks with several server processes', () => {
     readonly arrived: Promise<Received>;
     release(): void;
   } {
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const arrived = new Promise<Received>((resolve) => {
       receiver.hold = (received) => {
         if (received.position <= position) return undefined;

@@ -63,7 +63,7 @@ export interface HttpDependencies {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
     readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
   };
-  /** Webhook endpoints (`/v1/webhooks`, admin tokens); without them those routes are 404. */
+  /** Webhook endpoints (`/v1/webhooks`, admin tokens); without them those routes answer 503. */
   readonly webhooks?: WebhookRegistry;
 }
 
@@ -332,8 +332,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
 
-  if (deps.webhooks)
-    app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
+  app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
 
   app.route('/', createPages({ queries, logger, publicUrl }));
 

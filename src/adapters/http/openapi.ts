@@ -21,6 +21,7 @@ import {
   storyIdSchema,
 } from '../../domain/event-types.ts';
 import { closeCodes, liveCommandSchema } from '../ws/live-protocol.ts';
+import { webhookComponentSchemas, webhookOperations } from '../webhooks/webhook-openapi.ts';
 import { httpStatusOf } from './error-responses.ts';
 import {
   pageQuery,
@@ -89,6 +90,7 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   TokenList: tokenListSchema,
   CreatedToken: createdTokenSchema,
   RevokedTokens: revokedTokensSchema,
+  ...webhookComponentSchemas,
 };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -493,6 +495,7 @@ const operations: readonly Operation[] = [
     responses: { '200': { description: 'revoked', content: json(ref('RevokedTokens')) } },
     errors: [...tokenErrors, 'invalid_request'],
   },
+  ...webhookOperations,
   {
     method: 'get',
     path: '/openapi.json',
@@ -637,7 +640,7 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
       { name: 'write', description: 'Appending events' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
-      { name: 'admin', description: 'Token management (admin tokens only)' },
+      { name: 'admin', description: 'Token and webhook management (admin tokens only)' },
       { name: 'reference', description: 'This reference' },
     ],
     paths: pathItems(),

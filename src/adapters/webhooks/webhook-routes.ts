@@ -14,7 +14,11 @@ import { maxTargetUrlLength } from './webhook-targets.ts';
 
 /** `POST /v1/webhooks`. */
 export const webhookRequestSchema = z.strictObject({
-  url: z.string().min(1).max(maxTargetUrlLength).describe('https:// (http:// where allowed)'),
+  url: z
+    .string()
+    .min(1)
+    .max(maxTargetUrlLength)
+    .describe('an https URL (http where the server allows it)'),
   stories: z
     .array(storyIdSchema)
     .min(1)
@@ -30,7 +34,8 @@ export const webhookRequestSchema = z.strictObject({
 });
 
 export interface WebhookRouteDependencies {
-  readonly registry: WebhookRegistry;
+  /** Without it (a server not wired for webhooks) the routes answer 503. */
+  readonly registry: WebhookRegistry | undefined;
   /** The app's check of the bearer token (rate limits included). */
   readonly authenticated: (c: Context, scope: TokenScope) => Promise<Publisher>;
 }
@@ -38,13 +43,19 @@ export interface WebhookRouteDependencies {
 const bodyLimit = 16 * 1024;
 
 export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
-  const { registry, authenticated } = deps;
+  const { authenticated } = deps;
   const routes = new Hono();
+  const registryOf = (): WebhookRegistry => {
+    if (deps.registry === undefined) {
+      throw new StorylineError('unavailable', 'webhooks are not enabled on this server');
+    }
+    return deps.registry;
+  };
 
   routes.get('/v1/webhooks', async (c) => {
     await authenticated(c, 'admin');
     c.header('Cache-Control', 'no-store');
-    return c.json({ webhooks: await registry.list() });
+    return c.json({ webhooks: await registryOf().list() });
   });
 
   routes.post('/v1/webhooks', (c) =>
@@ -52,7 +63,7 @@ export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
       body.refuseDeclaredExcess();
       await authenticated(c, 'admin');
       const input = parse(await body.json());
-      const { endpoint, secret } = await registry.add(input);
+      const { endpoint, secret } = await registryOf().add(input);
       c.header('Cache-Control', 'no-store');
       return c.json({ ...endpoint, secret }, 201);
     }),
@@ -61,13 +72,13 @@ export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
   routes.delete('/v1/webhooks/:id', async (c) => {
     await authenticated(c, 'admin');
     const id = c.req.param('id');
-    await registry.remove(id);
+    await registryOf().remove(id);
     return c.json({ id, removed: true });
   });
 
   routes.post('/v1/webhooks/:id/resume', async (c) => {
     await authenticated(c, 'admin');
-    return c.json(await registry.resume(c.req.param('id')));
+    return c.json(await registryOf().resume(c.req.param('id')));
   });
 
   return routes;
