@@ -272,7 +272,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     if (scope === 'admin' && publisher.scope !== 'admin') {
       throw new StorylineError(
         'forbidden',
-        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+        `token "${publisher.name}" may not manage tokens or webhooks (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
       );
     }
     takeOrRefuse(perToken, token, 'this token');
