@@ -62,6 +62,8 @@ export class PostgresDeliveryLease implements DeliveryLease {
       connectionString: this.#connectionString,
       application_name: deliveryLeaseApplicationName,
       connectionTimeoutMillis: this.#connectMs,
+      // A database that stopped answering must not hold up a sync, or a shutdown, for long.
+      query_timeout: this.#connectMs,
       keepAlive: true,
     });
     client.on('error', () => this.#drop(client));
