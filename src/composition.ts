@@ -35,8 +35,8 @@ import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-toke
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import {
+  createWebhooks,
   defaultWebhookConfig,
-  startWebhooks,
   type RunningWebhooks,
 } from './adapters/webhooks/webhook-service.ts';
 import type { Config } from './config.ts';
@@ -255,7 +255,7 @@ export async function startHttpServer(
   // came between.
   const queries = new StoryQueries(storyline.reader, { feed });
   const metered = metrics.meterAppends(storyline.appender);
-  const webhooks = startWebhooks({
+  const webhooks = createWebhooks({
     ...storyline,
     feed,
     logger,
@@ -306,6 +306,7 @@ export async function startHttpServer(
       resolve();
     });
   });
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -41,11 +41,13 @@ export function createWebhookRegistry(
 export interface RunningWebhooks {
   readonly registry: WebhookRegistry;
   readonly delivery: WebhookDelivery;
+  /** Starts delivering (once the server is up: a server that fails to start holds no lease). */
+  start(): void;
   /** Stops delivering (requests in flight are aborted and sent again later) and frees the lease. */
   close(): Promise<void>;
 }
 
-export function startWebhooks(deps: {
+export function createWebhooks(deps: {
   readonly connection: Pick<PostgresConnection, 'db' | 'connectionString'>;
   readonly reader: LogReader;
   readonly feed: LiveFeed;
@@ -83,12 +85,16 @@ export function startWebhooks(deps: {
   const registry = createWebhookRegistry(deps.connection, deps.reader, config, () =>
     delivery.refresh(),
   );
-  const stopWaking = deps.feed.listen(() => delivery.wake());
-  const stopLag = metrics.observeWebhookLag(registry);
-  delivery.start();
+  let stopWaking = (): void => undefined;
+  let stopLag = (): void => undefined;
   return {
     registry,
     delivery,
+    start() {
+      stopWaking = deps.feed.listen(() => delivery.wake());
+      stopLag = metrics.observeWebhookLag(registry);
+      delivery.start();
+    },
     async close() {
       stopWaking();
       stopLag();
