@@ -254,6 +254,8 @@ export async function startHttpServer(
   // when the feed could not take an offered batch at once because another process's commit
   // came between.
   const queries = new StoryQueries(storyline.reader, { feed });
+  // A replaced log (a restored database): the appender must not decide from the old one.
+  feed.onReset(() => storyline.appender.forgetLog());
   const metered = metrics.meterAppends(storyline.appender);
   const webhooks = createWebhooks({
     ...storyline,

@@ -115,6 +115,18 @@ export class Appender {
     });
   }
 
+  /**
+   * The log was replaced under the running process (a database restored or recreated): what
+   * this appender remembers of the old one (the head, stories and their entries) must not be
+   * assumed of the new one, even where the head and versions happen to match. The next batch
+   * loads what it needs under the append lock.
+   */
+  forgetLog(): void {
+    this.#head = null;
+    this.#lastRecordedAt = 0;
+    this.#stories.clear();
+  }
+
   /** Refuses new appends and waits for the queued ones to commit or fail. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -135,12 +147,15 @@ export class Appender {
         try {
           await this.#commit(batch);
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]?.reject(error);
+          // The database is away or the lock was not granted in time: alone, each request would
+          // wait out the same timeout again, one after another, to the same end. All of them
+          // are refused now (503: retry with the same ids), and the queue moves on.
+          if (batch.length === 1 || (isStorylineError(error) && error.code === 'unavailable')) {
+            for (const waiting of batch) waiting.reject(error);
             continue;
           }
-          // Something other than a rule failed the shared transaction (a lost connection, a
-          // serialization surprise). Retry each request alone so one cannot sink the others.
+          // Something else failed the shared transaction (a serialization surprise, a bug one
+          // request's data triggers). Retry each request alone so one cannot sink the others.
           for (const waiting of batch) {
             await this.#commit([waiting]).catch(waiting.reject);
           }

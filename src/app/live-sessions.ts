@@ -33,6 +33,8 @@ export class LiveSessions {
   readonly #followersOfAll = new Set<LiveSession>();
   readonly #unlisten: () => void;
   readonly #unlistenReset: () => void;
+  /** Set by `endAll`: no session is taken after it (the feed no longer feeds them). */
+  #ended: LiveCloseReason | null = null;
 
   constructor(feed: LiveFeed, reader: LogReader, options: LiveSessionsOptions = {}) {
     this.feed = feed;
@@ -52,8 +54,16 @@ export class LiveSessions {
     return this.#sessions.size;
   }
 
-  /** Registers a session (with the stories it already follows); returns what removes it. */
+  /**
+   * Registers a session (with the stories it already follows); returns what removes it. After
+   * `endAll` (shutdown) nothing follows the feed any more: the session is ended at once, with
+   * the same reason, instead of being left open and silent.
+   */
   add(session: LiveSession): () => void {
+    if (this.#ended !== null) {
+      session.end(this.#ended);
+      return () => session.detach();
+    }
     this.#sessions.add(session);
     const stories = session.stories;
     this.follow(session, stories === '*' ? '*' : [...stories]);
@@ -98,6 +108,7 @@ export class LiveSessions {
 
   /** Ends every session (each told where to resume) and stops listening to the feed. */
   endAll(reason: LiveCloseReason): void {
+    this.#ended = reason;
     this.#unlisten();
     this.#unlistenReset();
     this.snapshots.close();

@@ -5,6 +5,11 @@
  * memory (see story-view-cache.ts for why that is never staler than the feed); without one,
  * every read goes to the database. Time travel folds at most K events onto the nearest in-memory
  * checkpoint (story-checkpoints.ts), with or without a feed.
+ *
+ * Everything kept in memory is a fact about one log. When the feed finds the log replaced (a
+ * database restored or recreated under the running process: another epoch, or a head gone back),
+ * all of it is forgotten at once, and whoever keeps more (the HTTP layer's encoded responses)
+ * is told through `onLogReplaced`, so that the next request reads the new log.
  */
 import { correctionsLog } from '../domain/corrections-log.ts';
 import { StorylineError } from '../domain/errors.ts';
@@ -26,7 +31,7 @@ export type { StoryRead } from './story-view-cache.ts';
 export type TimeTravelPoint = { readonly position: number } | { readonly recordedAt: string };
 
 /** What the queries need of the live feed. */
-export type ReadFeed = Pick<LiveFeed, 'head' | 'epoch' | 'listen' | 'entriesAfter'>;
+export type ReadFeed = Pick<LiveFeed, 'head' | 'epoch' | 'listen' | 'entriesAfter' | 'onReset'>;
 
 export interface StoryQueriesOptions {
   /** The process's live feed: with it, recent reads are served from memory. */
@@ -47,6 +52,8 @@ export class StoryQueries {
   readonly #feed: ReadFeed | undefined;
   readonly #views: StoryViewCache;
   readonly #unlisten: () => void;
+  readonly #unlistenReset: () => void;
+  readonly #replacedListeners = new Set<() => void>();
   /** The highest position this process appended, which the feed may not have read yet. */
   #committedHead = 0;
   readonly #checkpointInterval: number;
@@ -68,12 +75,24 @@ export class StoryQueries {
       this.#feed?.listen((entries) => {
         for (const entry of entries) this.#views.noteCommitted(entry.storyId, entry.position);
       }) ?? (() => undefined);
+    this.#unlistenReset = this.#feed?.onReset(() => this.#forgetLog()) ?? (() => undefined);
   }
 
   /** Stops following the feed and forgets what is cached. */
   close(): void {
     this.#unlisten();
+    this.#unlistenReset();
+    this.#replacedListeners.clear();
     this.#views.clear();
+  }
+
+  /**
+   * Called when the log was replaced, after this forgot what it cached of the old one: whatever
+   * the listener keeps that was derived from the old log must go too. Returns what undoes it.
+   */
+  onLogReplaced(listener: () => void): () => void {
+    this.#replacedListeners.add(listener);
+    return () => this.#replacedListeners.delete(listener);
   }
 
   /**
@@ -291,6 +310,18 @@ export class StoryQueries {
       this.#historiesWeight -= evicted.weight;
     }
     return history;
+  }
+
+  /**
+   * Reads already under way may finish with the old log's data: the view cache's generation
+   * keeps their views out, and a history they extend is no longer the one held here.
+   */
+  #forgetLog(): void {
+    this.#views.clear();
+    this.#histories.clear();
+    this.#historiesWeight = 0;
+    this.#committedHead = 0;
+    for (const listener of this.#replacedListeners) listener();
   }
 }
 

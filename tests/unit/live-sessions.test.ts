@@ -175,4 +175,18 @@ describe('live sessions', () => {
     expect(clients.every(({ transport }) => transport.events.join() === '5')).toBe(true);
     await feed.close();
   });
+
+  it('a session added after endAll is ended at once with the same reason, and fed nothing', async () => {
+    const log = new MemoryLog();
+    log.commit('a', 2);
+    const { feed, sessions, open } = await live(log);
+    sessions.endAll('going_away');
+
+    const late = open();
+    expect(late.transport.isOpen).toBe(false);
+    expect(sessions.size).toBe(0);
+    feed.offer(log.commit('a'));
+    expect(late.transport.events).toEqual([]);
+    await feed.close();
+  });
 });

@@ -218,6 +218,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   });
 
   const eventPages = new EventPages(queries);
+  // What was encoded from a log that has since been replaced (a restored database) must go.
+  queries.onLogReplaced(() => {
+    timelinePages.clear();
+    statesAt.clear();
+    eventPages.clear();
+  });
   app.get('/v1/stories/:storyId/events', (c) => eventPages.serve(c, true));
 
   app.get('/v1/stories/:storyId/feed.atom', async (c) => {
@@ -415,6 +421,11 @@ class EventPages {
     this.#queries = queries;
   }
 
+  clear(): void {
+    this.#full.clear();
+    this.#tips.clear();
+  }
+
   async serve(c: Context<Env>, ofStory: boolean): Promise<Response> {
     const key = c.req.url.slice(c.req.url.indexOf('/', 8));
     let page = this.#full.get(key);
@@ -486,6 +497,11 @@ class EncodedCache<T> {
       if (this.#values.size <= this.#maxCount && this.#bytes <= this.#maxBytes) break;
       this.#delete(oldest);
     }
+  }
+
+  clear(): void {
+    this.#values.clear();
+    this.#bytes = 0;
   }
 
   #delete(key: string): void {

@@ -118,7 +118,7 @@ export class StorylineMetrics implements HttpMetrics {
     });
     this.#liveEnded = new Counter({
       name: 'storyline_live_sessions_ended_total',
-      help: 'Live sessions the server ended, by reason (slow_consumer: could not keep up; going_away: shutdown)',
+      help: 'Live sessions the server ended, by reason (slow_consumer: could not keep up; going_away: shutdown; unavailable: the database failed a subscription; log_replaced: the log was restored or recreated)',
       labelNames: ['reason'],
       registers,
     });

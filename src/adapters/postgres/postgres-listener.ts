@@ -7,14 +7,24 @@
  */
 import pg from 'pg';
 import type { ChangeSignal } from '../../app/live-feed.ts';
+import { defaultConnectionTimeouts } from './connect.ts';
 import { eventsChannel } from './postgres-event-log.ts';
 
 export const listenerApplicationName = 'storyline-listen';
+
+export interface ListenerOptions {
+  /**
+   * Gives up on a connection attempt after this long and tries again: a server that accepts the
+   * connection and never answers must not leave the feed without its wake-ups for ever.
+   */
+  readonly connectTimeoutMs?: number;
+}
 
 export class PostgresListener implements ChangeSignal {
   readonly #connectionString: string;
   readonly #onError: (error: unknown) => void;
   readonly #channels: ReadonlyMap<string, () => void>;
+  readonly #connectTimeoutMs: number;
   #client: pg.Client | null = null;
   #onChange: (position?: number) => void = () => undefined;
   #closed = false;
@@ -26,7 +36,9 @@ export class PostgresListener implements ChangeSignal {
     connectionString: string,
     onError: (error: unknown) => void = () => undefined,
     channels: ReadonlyMap<string, () => void> = new Map(),
+    options: ListenerOptions = {},
   ) {
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? defaultConnectionTimeouts.connectMs;
     this.#connectionString = connectionString;
     this.#onError = onError;
     this.#channels = channels;
@@ -50,6 +62,10 @@ export class PostgresListener implements ChangeSignal {
     const client = new pg.Client({
       connectionString: this.#connectionString,
       application_name: listenerApplicationName,
+      connectionTimeoutMillis: this.#connectTimeoutMs,
+      // The connection idles between notifications: a server that vanished without a reset (a
+      // cut network) is then noticed by TCP keepalive, and the listener reconnects.
+      keepAlive: true,
     });
     const lost = (error?: unknown) => {
       if (error !== undefined) this.#onError(error);
