@@ -4,6 +4,8 @@
  * every event, in order. Endpoints pause after repeated failures and show why; targets on
  * private addresses are refused at registration and, should DNS change, at delivery.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createWebhookRegistry } from '../../src/adapters/webhooks/webhook-service.ts';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
@@ -376,5 +378,41 @@ describe('storyline webhooks (the command)', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('webhook_not_found');
     expect((await runCli(['webhooks', 'list'], env)).stdout).not.toContain(id);
+  });
+});
+
+describe('an endpoint that does not answer in time', () => {
+  let h: Harness;
+  let server: RunningServer;
+  let admin: string;
+  const silent = http.createServer(() => undefined);
+
+  beforeAll(async () => {
+    h = await createHarness();
+    server = await serve(h, { timeoutMs: 300, maxFailures: 2 });
+    admin = await h.storyline.tokens.create('webhook admin', undefined, 'admin');
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+    await server.close();
+    await h.close();
+  });
+
+  it('gives up each attempt at the deadline, and pauses it with that as its error', async () => {
+    const client = api(server, admin);
+    const { port } = silent.address() as AddressInfo;
+    const created = await client.call('POST', '/v1/webhooks', {
+      url: `http://127.0.0.1:${port}/hooks`,
+    });
+    await api(server, h.token).append('silent', [opened('Silent')]);
+    await vi.waitFor(async () => {
+      expect(await client.webhook(created.body.id)).toMatchObject({
+        state: 'paused',
+        failures: 2,
+        lastError: 'no answer within 300 ms',
+      });
+    }, eventually);
   });
 });
