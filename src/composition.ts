@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { Appender } from './app/appender.ts';
+import { DraftScheduler } from './app/draft-scheduler.ts';
+import { Drafts } from './app/drafts.ts';
 import { LiveFeed } from './app/live-feed.ts';
 import { rebuildViews } from './app/rebuild-views.ts';
 import type { LiveCloseReason } from './app/live-session.ts';
@@ -28,6 +30,8 @@ import {
   type EmbeddedServer,
 } from './adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
+import { PostgresDrafts } from './adapters/postgres/postgres-drafts.ts';
+import { viewsOutOfShape } from './adapters/postgres/view-shape.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -39,7 +43,8 @@ import {
   defaultWebhookConfig,
   type RunningWebhooks,
 } from './adapters/webhooks/webhook-service.ts';
-import type { Config } from './config.ts';
+import type { AppendRequest } from './app/decide-appends.ts';
+import { readConfig, type Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
 
 /**
@@ -78,6 +83,8 @@ export interface Storyline {
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
   readonly reader: PostgresReader;
+  /** Drafts and scheduled events, kept outside the log until published. */
+  readonly draftStore: PostgresDrafts;
   /** This instance's Prometheus registry (served at `/metrics` by startHttpServer). */
   readonly metrics: StorylineMetrics;
   /** Where the data lives, for people: "embedded PostgreSQL in …" or the server's host. */
@@ -96,8 +103,12 @@ export interface Storyline {
 /** Connects (starting the embedded server if no URL is configured), migrates, wires. */
 export async function openStoryline(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize'> &
-    Partial<Pick<Config, 'databaseTimeouts'>>,
+    Partial<Pick<Config, 'databaseTimeouts' | 'dataDirIsDefault'>>,
   logger: Logger,
+  options: {
+    /** Refuse an embedded database another running Storyline started (`serve`), not share it. */
+    readonly exclusiveDatabase?: boolean;
+  } = {},
 ): Promise<Storyline> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
@@ -107,7 +118,10 @@ export async function openStoryline(
   if (url === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
+      relocatable: config.dataDirIsDefault === true,
+      exclusive: options.exclusiveDatabase === true,
       onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message),
+      onNotice: (message) => logger.info({ component: 'embedded-postgres' }, message),
       onUnexpectedExit: (message) => {
         fatal = message;
         for (const listener of fatalListeners) listener(message);
@@ -115,7 +129,7 @@ export async function openStoryline(
     });
     await ensureDatabase(embedded.url('postgres'), 'storyline');
     url = embedded.url('storyline');
-    databaseLabel = `embedded PostgreSQL in ${config.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
+    databaseLabel = `embedded PostgreSQL in ${embedded.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
   } else {
     const parsed = new URL(url);
     databaseLabel = `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
@@ -137,7 +151,10 @@ export async function openStoryline(
     });
     const applied = await migrateToLatest(maintenance.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
-    if (applied.some((name) => viewsRebuiltBy.has(name))) {
+    if (
+      applied.some((name) => viewsRebuiltBy.has(name)) ||
+      (await viewsOutOfShape(maintenance.db))
+    ) {
       const rebuilt = await rebuildViews(new PostgresEventLog(maintenance.db, maintenance.pool));
       logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
     }
@@ -155,6 +172,7 @@ export async function openStoryline(
   const appender = new Appender(log, {
     onBatch: (batch) => metrics.observeBatch(batch),
     onCommit: (events) => {
+      metrics.observeCommitted(events);
       for (const listener of commitListeners) listener(events);
     },
   });
@@ -167,6 +185,7 @@ export async function openStoryline(
     metrics,
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
+    draftStore: new PostgresDrafts(connection.db),
     databaseLabel,
     onCommit(listener) {
       commitListeners.add(listener);
@@ -217,11 +236,24 @@ export interface RunningServer {
   close(options?: { readonly deadlineMs?: number }): Promise<void>;
 }
 
+const defaultSchedulerConfig = readConfig({}).scheduler;
+
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
+/** Settings a server can run without (tests leave them out; `serve` passes them all). */
+type OptionalServerSettings =
+  | 'publicUrl'
+  | 'metricsToken'
+  | 'appendLimits'
+  | 'http'
+  | 'cors'
+  | 'scheduler'
+  | 'publisher'
+  | 'webhooks';
+
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'webhooks'>>,
+    Partial<Pick<Config, OptionalServerSettings>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -263,14 +295,24 @@ export async function startHttpServer(
     logger,
     config: config.webhooks ?? defaultWebhookConfig,
   });
-  const app = createHttpApp({
-    appender: {
-      async append(request) {
-        const result = await metered.append(request);
-        queries.noteCommitted(request.storyId, result.positions);
-        return result;
-      },
+  const appender = {
+    async append(request: AppendRequest) {
+      const result = await metered.append(request);
+      queries.noteCommitted(request.storyId, result.positions);
+      return result;
     },
+  };
+  const schedulerConfig = config.scheduler ?? defaultSchedulerConfig;
+  const drafts = new Drafts(storyline.draftStore, appender, {
+    leaseMs: schedulerConfig.leaseMs,
+  });
+  const scheduler = new DraftScheduler(drafts, {
+    intervalMs: schedulerConfig.intervalMs,
+    onError: (error) => logger.warn({ err: error }, 'draft scheduler'),
+  });
+  const app = createHttpApp({
+    appender,
+    drafts,
     queries,
     tokens: storyline.tokens,
     logger,
@@ -285,7 +327,9 @@ export async function startHttpServer(
     metrics,
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
+    ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
+    ...(config.cors === undefined ? {} : { cors: config.cors }),
     webhooks: webhooks.registry,
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
@@ -308,6 +352,7 @@ export async function startHttpServer(
       resolve();
     });
   });
+  scheduler.start();
   webhooks.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -318,10 +363,12 @@ export async function startHttpServer(
     hub,
     webhooks,
     close: async ({ deadlineMs = 10_000 } = {}) => {
+      const stopScheduling = scheduler.close();
       const drained = guarded.drain(deadlineMs);
       const webhooksStopped = webhooks.close();
       await hub.close();
       await drained;
+      await stopScheduling;
       await webhooksStopped;
       unobserveLive();
       stopOffering();

@@ -13,6 +13,9 @@ export const errorCodes = [
   'too_many_stories',
   'unsupported_media_type',
   'payload_too_large',
+  // requests the HTTP server could not read: sent too slowly, headers too large
+  'request_timeout',
+  'headers_too_large',
   'webhook_target_refused',
   // auth
   'unauthorized',
@@ -20,10 +23,12 @@ export const errorCodes = [
   // lookup
   'story_not_found',
   'route_not_found',
+  'draft_not_found',
   'webhook_not_found',
   // conflicts
   'version_conflict',
   'duplicate_event_id',
+  'draft_not_editable',
   // broken domain rules
   'story_already_opened',
   'story_not_opened',

@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import { createHttpApp } from '../../src/adapters/http/http-app.ts';
+import { Drafts } from '../../src/app/drafts.ts';
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -28,6 +29,7 @@ export async function createHarness(options: { bodyLimit?: number } = {}): Promi
   );
   const app = createHttpApp({
     appender: storyline.appender,
+    drafts: new Drafts(storyline.draftStore, storyline.appender),
     queries: storyline.queries,
     tokens: storyline.tokens,
     logger: silentLogger,

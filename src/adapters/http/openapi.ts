@@ -21,6 +21,15 @@ import {
   storyIdSchema,
 } from '../../domain/event-types.ts';
 import { closeCodes, liveCommandSchema } from '../ws/live-protocol.ts';
+import {
+  createDraftSchema,
+  draftListQuery,
+  draftListSchema,
+  draftPublishedSchema,
+  draftResultSchema,
+  draftSchema,
+  updateDraftSchema,
+} from './draft-schemas.ts';
 import { webhookComponentSchemas, webhookOperations } from '../webhooks/webhook-openapi.ts';
 import { httpStatusOf } from './error-responses.ts';
 import {
@@ -53,7 +62,7 @@ import {
 } from './response-schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** The named schemas under `components.schemas`; a schema used inside another becomes a $ref. */
 const componentSchemas: Readonly<Record<string, z.ZodType>> = {
@@ -84,12 +93,17 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   EventsPage: eventsPageSchema,
   ErrorBody: errorBodySchema,
   Health: healthSchema,
-  LiveCommand: liveCommandSchema,
   TokenRequest: tokenRequestSchema,
   TokenInfo: tokenInfoSchema,
   TokenList: tokenListSchema,
   CreatedToken: createdTokenSchema,
   RevokedTokens: revokedTokensSchema,
+  DraftCreateBody: createDraftSchema,
+  DraftUpdateBody: updateDraftSchema,
+  Draft: draftSchema,
+  DraftResult: draftResultSchema,
+  DraftList: draftListSchema,
+  DraftPublished: draftPublishedSchema,
   ...webhookComponentSchemas,
 };
 
@@ -195,14 +209,147 @@ interface Operation {
   readonly description?: string;
   readonly parameters?: readonly Parameter[];
   readonly requestBody?: JsonSchema;
-  /** The token scope the operation needs, if any. */
-  readonly auth?: 'publish' | 'admin';
+  /**
+   * The token scope the operation needs; `configured`: a token only if the server is configured
+   * to ask for one (`/metrics`); none: public (`security: []`).
+   */
+  readonly auth?: 'publish' | 'admin' | 'configured';
   readonly responses: Record<string, JsonSchema>;
   /** The error codes this operation can answer with, besides `internal`. */
   readonly errors: readonly ErrorCode[];
 }
 
 const storyErrors: readonly ErrorCode[] = ['invalid_request', 'story_not_found'];
+
+/** The errors an append can answer with for its events: a draft's publish answers them too. */
+const appendRuleErrors: readonly ErrorCode[] = [
+  'duplicate_event_id',
+  'story_not_opened',
+  'story_already_opened',
+  'story_closed',
+  'development_already_reported',
+  'development_not_found',
+  'development_retracted',
+  'development_not_pinned',
+  'status_unchanged',
+];
+
+/** `/v1/stories/{storyId}/drafts`: drafts and scheduled events (draft-routes.ts). */
+function draftOperations(): Operation[] {
+  const draftIdParameter: Parameter = {
+    name: 'draftId',
+    in: 'path',
+    required: true,
+    description: 'the id of a draft of this story (a UUID)',
+    schema: { type: 'string', format: 'uuid' },
+  };
+  const guarded: readonly ErrorCode[] = [
+    'invalid_request',
+    'unauthorized',
+    'forbidden',
+    'rate_limited',
+  ];
+  const bodyErrors: readonly ErrorCode[] = [
+    'invalid_json',
+    'invalid_event',
+    'duplicate_id_in_request',
+    'unsupported_media_type',
+    'payload_too_large',
+  ];
+  const path = '/v1/stories/{storyId}/drafts';
+  const one = `${path}/{draftId}`;
+  return [
+    {
+      method: 'post',
+      path,
+      operationId: 'createDraft',
+      tag: 'drafts',
+      summary: 'Keep events as a draft, or schedule them (publishAt)',
+      description: `1-${maxEventsPerAppend} events exactly as the append endpoint takes them, kept privately (never in any public read, feed or live stream) until published. Each event gets its id now (or keeps the one sent), so publishing is idempotent. With \`publishAt\` the draft is scheduled: the scheduler publishes it at that time or soon after (a time in the past: on its next tick). Needs the token an append to this story needs.`,
+      parameters: [storyIdParameter],
+      requestBody: { required: true, content: json(ref('DraftCreateBody')) },
+      auth: 'publish',
+      responses: { '201': { description: 'kept', content: json(ref('DraftResult')) } },
+      errors: [...guarded, ...bodyErrors],
+    },
+    {
+      method: 'get',
+      path,
+      operationId: 'listDrafts',
+      tag: 'drafts',
+      summary: "The story's drafts and scheduled events, by publishAt, then by creation",
+      description:
+        '`status` (`all`, or a comma-separated list of statuses) lists others; the default is `draft,scheduled`.',
+      parameters: [storyIdParameter, ...queryParameters(draftListQuery)],
+      auth: 'publish',
+      responses: { '200': { description: 'the drafts', content: json(ref('DraftList')) } },
+      errors: guarded,
+    },
+    {
+      method: 'get',
+      path: one,
+      operationId: 'getDraft',
+      tag: 'drafts',
+      summary: 'One draft, in any status',
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: { '200': { description: 'the draft', content: json(ref('DraftResult')) } },
+      errors: [...guarded, 'draft_not_found'],
+    },
+    {
+      method: 'patch',
+      path: one,
+      operationId: 'updateDraft',
+      tag: 'drafts',
+      summary: 'Change the events or the time of a draft or scheduled event',
+      description:
+        '`publishAt: null` makes a scheduled event a draft again; a time schedules a draft. New events get new ids. Only while the draft is `draft` or `scheduled` (else 409 `draft_not_editable`).',
+      parameters: [storyIdParameter, draftIdParameter],
+      requestBody: { required: true, content: json(ref('DraftUpdateBody')) },
+      auth: 'publish',
+      responses: { '200': { description: 'changed', content: json(ref('DraftResult')) } },
+      errors: [...guarded, ...bodyErrors, 'draft_not_found', 'draft_not_editable'],
+    },
+    {
+      method: 'post',
+      path: `${one}/publish`,
+      operationId: 'publishDraft',
+      tag: 'drafts',
+      summary: 'Publish a draft now',
+      description:
+        "Appends its events with their ids (no expectedVersion) and answers as an append does. Asking again answers 200 with the same positions and appends nothing, however many ask at once. If the log refuses the events (the story's state no longer allows them), the draft becomes `failed` with `lastError`, and the refusal is the answer. A cancelled draft cannot be published (409).",
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: {
+        '201': { description: 'published now', content: json(ref('DraftPublished')) },
+        '200': {
+          description: 'published before: the same positions, nothing appended',
+          content: json(ref('DraftPublished')),
+        },
+      },
+      errors: [
+        ...guarded,
+        'draft_not_found',
+        'draft_not_editable',
+        ...appendRuleErrors,
+        'unavailable',
+      ],
+    },
+    {
+      method: 'delete',
+      path: one,
+      operationId: 'cancelDraft',
+      tag: 'drafts',
+      summary: 'Cancel a draft, a scheduled event or a failed one',
+      description:
+        'Answers the draft, now `cancelled`; cancelling again changes nothing. A draft being published or published is not cancelled (409 `draft_not_editable`).',
+      parameters: [storyIdParameter, draftIdParameter],
+      auth: 'publish',
+      responses: { '200': { description: 'cancelled', content: json(ref('DraftResult')) } },
+      errors: [...guarded, 'draft_not_found', 'draft_not_editable'],
+    },
+  ];
+}
 const tokenErrors: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'rate_limited'];
 
 const operations: readonly Operation[] = [
@@ -335,6 +482,7 @@ const operations: readonly Operation[] = [
       'unavailable',
     ],
   },
+  ...draftOperations(),
   {
     method: 'get',
     path: '/v1/stories/{storyId}/feed.atom',
@@ -445,6 +593,7 @@ const operations: readonly Operation[] = [
         content: { 'text/plain': { schema: { type: 'string' } } },
       },
     },
+    auth: 'configured',
     errors: ['unauthorized', 'unavailable'],
   },
   {
@@ -544,8 +693,14 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema>
     const status = httpStatusOf[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return Object.fromEntries(
-    [...byStatus].map(([status, statusCodes]) => [
+  const clientErrors = [...byStatus.keys()].some((status) => status >= 400 && status < 500);
+  // A route with no client error of its own can still meet the HTTP server's.
+  const unreadable: [string, JsonSchema][] = clientErrors
+    ? []
+    : [['4XX', { $ref: '#/components/responses/UnreadableRequest' }]];
+  return Object.fromEntries([
+    ...unreadable,
+    ...[...byStatus].map(([status, statusCodes]): [string, JsonSchema] => [
       String(status),
       {
         description: statusCodes.map((code) => `\`${code}\``).join(', '),
@@ -557,8 +712,42 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema>
         }),
       },
     ]),
-  );
+  ]);
 }
+
+/** Public operations say so (`[]`); an empty alternative makes the token optional. */
+function securityOf(auth: Operation['auth']): JsonSchema[] {
+  switch (auth) {
+    case undefined:
+      return [];
+    case 'configured':
+      return [{}, { bearer: [] }];
+    case 'publish':
+    case 'admin':
+      return [{ bearer: [] }];
+  }
+}
+
+/**
+ * The HTTP server refuses some requests before any route sees them, on every path (see
+ * guarded-server.ts): listed on the operations that have no client error of their own.
+ */
+const unreadableCodes: readonly ErrorCode[] = [
+  'invalid_request',
+  'request_timeout',
+  'payload_too_large',
+  'headers_too_large',
+];
+const unreadableRequest = {
+  description:
+    'the server could not read the request: malformed (400 `invalid_request`), not sent in time (408 `request_timeout`), chunk extensions too large (413 `payload_too_large`), headers too large (431 `headers_too_large`); the connection is then closed',
+  content: json({
+    allOf: [
+      ref('ErrorBody'),
+      { properties: { error: { properties: { code: { enum: unreadableCodes } } } } },
+    ],
+  }),
+};
 
 function pathItems(): Record<string, Record<string, JsonSchema>> {
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -573,7 +762,7 @@ function pathItems(): Record<string, Record<string, JsonSchema>> {
         ...(operation.description === undefined ? {} : { description: operation.description }),
         ...(operation.parameters === undefined ? {} : { parameters: operation.parameters }),
         ...(operation.requestBody === undefined ? {} : { requestBody: operation.requestBody }),
-        ...(operation.auth === undefined ? {} : { security: [{ bearer: [] }] }),
+        security: securityOf(operation.auth),
         responses: { ...operation.responses, ...errorResponses(operation.errors) },
       },
     };
@@ -587,7 +776,16 @@ Reads are open; appends need \`Authorization: Bearer <token>\` (\`storyline toke
 
 Every error is JSON: \`{"error": {"code", "message", "requestId", …}}\` with a stable \`code\` (see each operation's responses); validation errors list their \`issues\` with paths.
 
+Pages on other origins may use the API from a browser (CORS). Reads (\`GET\` and \`HEAD\` without \`Authorization\`: stories, timelines, the log, the SSE streams, the Atom feeds, this document) are open to the origins in \`STORYLINE_CORS_ORIGINS\` (any, by default); everything else (appends, token management, any request with a token) only to those in \`STORYLINE_CORS_WRITE_ORIGINS\` (none, by default). Preflights (\`OPTIONS\` with \`Access-Control-Request-Method\`) are answered 204 on every path under \`/v1/\` and are not listed as operations; \`ETag\`, \`Location\`, \`Retry-After\`, \`WWW-Authenticate\` and \`X-Request-Id\` are exposed to scripts.
+
 Live updates come over Server-Sent Events (\`GET /v1/stories/{storyId}/live\`) or the WebSocket at \`/v1/live\`, described in \`x-websocket\`: connect (optionally \`?stories=a,b\` or \`*\`, \`&after=<position>&epoch=<epoch>\` to subscribe at once), send JSON commands (\`subscribe\`, \`unsubscribe\`, \`replay\`, \`ping\`), receive JSON frames (\`subscribed\`, \`snapshot\`, \`event\`, \`unsubscribed\`, \`replay.event\`, \`replay.end\`, \`pong\`, \`error\`). The server closes a connection that cannot keep up with ${closeCodes.slowConsumer}, with ${closeCodes.logReplaced} when the log was replaced (a restored database: reconnect with your \`after\` and \`epoch\` for \`recovered: false\` and fresh snapshots), with ${closeCodes.tryAgainLater} when a subscription failed on the server's side (reconnect later, with backoff), and with ${closeCodes.goingAway} on shutdown; every close says where to resume (\`resume with after=<position>\`).`;
+
+/**
+ * The project has not chosen a license (package.json names none), so the document says so with
+ * an SPDX reference of its own rather than inventing one. Choosing one changes this line (e.g.
+ * `{ name: 'MIT', identifier: 'MIT' }`) and package.json's `license`.
+ */
+const license = { name: 'No license granted yet', identifier: 'LicenseRef-Proprietary' };
 
 /** How `/v1/live` works, in OpenAPI's place for what it has no words for. */
 const webSocket = {
@@ -601,7 +799,14 @@ const webSocket = {
   },
   commands: {
     description: 'JSON text frames the client sends',
-    schema: ref('LiveCommand'),
+    // Here rather than under components: no OpenAPI operation uses it.
+    schema: withoutDialect(
+      z.toJSONSchema(liveCommandSchema, {
+        target: 'draft-2020-12',
+        io: 'input',
+        unrepresentable: 'any',
+      }),
+    ),
   },
   frames: {
     subscribed:
@@ -632,12 +837,13 @@ let cached: Readonly<Record<string, unknown>> | null = null;
 export function openApiDocument(): Readonly<Record<string, unknown>> {
   cached ??= {
     openapi: '3.1.0',
-    info: { title: 'Storyline', version: '1.0.0', description },
+    info: { title: 'Storyline', version: '1.0.0', description, license },
     servers: [{ url: '/' }],
     tags: [
       { name: 'read', description: 'The story as it stands, its timeline, time travel, the feed' },
       { name: 'log', description: 'The event log, page by page' },
       { name: 'write', description: 'Appending events' },
+      { name: 'drafts', description: 'Drafts and scheduled events, private until published' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
       { name: 'admin', description: 'Token and webhook management (admin tokens only)' },
@@ -646,6 +852,7 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
     paths: pathItems(),
     components: {
       schemas: componentsSchemas(),
+      responses: { UnreadableRequest: unreadableRequest },
       securitySchemes: {
         bearer: {
           type: 'http',

@@ -189,9 +189,6 @@ export class StorylineMetrics implements HttpMetrics {
         try {
           const result = await appender.append(request);
           outcome = result.appended ? 'appended' : 'duplicate';
-          if (result.appended) {
-            for (const event of request.events) this.#eventsAppended.inc({ type: event.type });
-          }
           return result;
         } catch (error) {
           code = isStorylineError(error) ? error.code : 'internal';
@@ -202,6 +199,14 @@ export class StorylineMetrics implements HttpMetrics {
         }
       },
     };
+  }
+
+  /**
+   * For the Appender's `onCommit`: every event this process writes, whoever asked (an HTTP
+   * request, the seed at start, an import), counted once it is committed.
+   */
+  observeCommitted(events: readonly { readonly type: string }[]): void {
+    for (const event of events) this.#eventsAppended.inc({ type: event.type });
   }
 
   /** For the Appender's `onBatch`. */

@@ -51,10 +51,29 @@ export interface LogMetaTable {
   created_at: Generated<Date>;
 }
 
+export interface DraftsTable {
+  id: string;
+  story_id: string;
+  status: 'draft' | 'scheduled' | 'publishing' | 'published' | 'cancelled' | 'failed';
+  events: Json;
+  publish_at: Timestamp | null;
+  author: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  claimed_until: Timestamp | null;
+  attempts: Generated<number>;
+  published_at: Timestamp | null;
+  version: number | null;
+  /** int8[]: pg reads its elements as strings. */
+  positions: ColumnType<string[] | null, number[] | null, number[] | null>;
+  last_error: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface Database {
   events: EventsTable;
   stories: StoriesTable;
   timeline_entries: TimelineEntriesTable;
   api_tokens: ApiTokensTable;
   log_meta: LogMetaTable;
+  drafts: DraftsTable;
 }
