@@ -38,6 +38,11 @@ import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
+import {
+  createWebhooks,
+  defaultWebhookConfig,
+  type RunningWebhooks,
+} from './adapters/webhooks/webhook-service.ts';
 import type { AppendRequest } from './app/decide-appends.ts';
 import { readConfig, type Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
@@ -220,6 +225,7 @@ export interface RunningServer {
   readonly server: Server;
   readonly feed: LiveFeed;
   readonly hub: LiveHub;
+  readonly webhooks: RunningWebhooks;
   /**
    * Stops accepting connections and requests (later ones on open connections get 503 with
    * `Connection: close`); ends every WebSocket and SSE session with the position to resume after
@@ -235,7 +241,14 @@ const defaultSchedulerConfig = readConfig({}).scheduler;
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 /** Settings a server can run without (tests leave them out; `serve` passes them all). */
 type OptionalServerSettings =
-  'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'cors' | 'scheduler' | 'publisher';
+  | 'publicUrl'
+  | 'metricsToken'
+  | 'appendLimits'
+  | 'http'
+  | 'cors'
+  | 'scheduler'
+  | 'publisher'
+  | 'webhooks';
 
 export async function startHttpServer(
   storyline: Storyline,
@@ -276,6 +289,12 @@ export async function startHttpServer(
   // A replaced log (a restored database): the appender must not decide from the old one.
   feed.onReset(() => storyline.appender.forgetLog());
   const metered = metrics.meterAppends(storyline.appender);
+  const webhooks = createWebhooks({
+    ...storyline,
+    feed,
+    logger,
+    config: config.webhooks ?? defaultWebhookConfig,
+  });
   const appender = {
     async append(request: AppendRequest) {
       const result = await metered.append(request);
@@ -311,6 +330,7 @@ export async function startHttpServer(
     ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
     ...(config.cors === undefined ? {} : { cors: config.cors }),
+    webhooks: webhooks.registry,
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
   const { server } = guarded;
@@ -333,6 +353,7 @@ export async function startHttpServer(
     });
   });
   scheduler.start();
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -340,12 +361,15 @@ export async function startHttpServer(
     server,
     feed,
     hub,
+    webhooks,
     close: async ({ deadlineMs = 10_000 } = {}) => {
       const stopScheduling = scheduler.close();
       const drained = guarded.drain(deadlineMs);
+      const webhooksStopped = webhooks.close();
       await hub.close();
       await drained;
       await stopScheduling;
+      await webhooksStopped;
       unobserveLive();
       stopOffering();
       queries.close();

@@ -17,9 +17,11 @@ import {
   type TokenStore,
 } from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
+import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
+import { createWebhookRoutes } from '../webhooks/webhook-routes.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { cors, type CorsOptions } from './cors.ts';
@@ -72,6 +74,8 @@ export interface HttpDependencies {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
     readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
   };
+  /** Webhook endpoints (`/v1/webhooks`, admin tokens); without them those routes answer 503. */
+  readonly webhooks?: WebhookRegistry;
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
@@ -298,7 +302,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     if (scope === 'admin' && publisher.scope !== 'admin') {
       throw new StorylineError(
         'forbidden',
-        `token "${publisher.name}" may not manage tokens (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
+        `token "${publisher.name}" may not manage tokens or webhooks (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
       );
     }
     takeOrRefuse(perToken, token, 'this token');
@@ -364,6 +368,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     }
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
+
+  app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
 
   app.route(
     '/',
