@@ -11,6 +11,7 @@ import { createLogger, openStoryline, seedIfEmpty, startHttpServer } from './com
 import { readConfig, type Config } from './config.ts';
 import { isStorylineError } from './domain/errors.ts';
 import type { TokenInfo } from './app/ports.ts';
+import { webhooksCommand } from './adapters/webhooks/webhooks-command.ts';
 
 const usage = `usage: storyline <command>
 
@@ -24,8 +25,17 @@ const usage = `usage: storyline <command>
                                  may also manage tokens
   tokens revoke <name>           revoke every token of that name
   tokens list                    every token: name, scope, stories, created, revoked
+  webhooks add <url> [--story <id>]... [--after <position>]
+                                 register a webhook endpoint (prints only its signing secret);
+                                 it gets events after the head (or after <position>)
+  webhooks list                  every endpoint: id, url, stories, state, cursor, lag,
+                                 failures, last error
+  webhooks remove <id>           stop delivering to an endpoint and forget it
+  webhooks resume <id>           deliver again to a paused endpoint, from its cursor
 
 Configuration comes from environment variables; see README.md.`;
+
+const commands = ['serve', 'migrate', 'import', 'export', 'rebuild', 'tokens'] as const;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -63,6 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const { values } = parseArgs({ args: [...rest], options: { story: { type: 'string' } } });
       return withStoryline(config, async (storyline) => {
         let after = 0;
+        let exported = 0;
         for (;;) {
           const page = await storyline.queries.events({
             after,
@@ -71,17 +82,29 @@ async function main(argv: readonly string[]): Promise<number> {
           });
           for (const event of page.events) {
             const { requestId: _requestId, ...metadata } = event.metadata;
-            const line = formatStoryFileLine(event.storyId, {
-              id: event.id,
-              type: event.type,
-              data: event.data,
-              occurredAt: event.occurredAt,
-              metadata,
-            } as Parameters<typeof formatStoryFileLine>[1]);
+            const line = formatStoryFileLine(
+              event.storyId,
+              {
+                id: event.id,
+                type: event.type,
+                data: event.data,
+                occurredAt: event.occurredAt,
+                metadata,
+              } as Parameters<typeof formatStoryFileLine>[1],
+              event.recordedAt,
+            );
             process.stdout.write(`${line}\n`);
           }
+          exported += page.events.length;
           const last = page.events.at(-1);
-          if (last === undefined) return 0;
+          if (last === undefined) {
+            // A story exists once it has an event: none means the id is wrong (a typo, most
+            // likely), which an empty export and success would hide.
+            if (values.story !== undefined && exported === 0) {
+              throw new Error(`no story "${values.story}" in the log`);
+            }
+            return 0;
+          }
           after = last.position;
         }
       });
@@ -111,7 +134,11 @@ async function main(argv: readonly string[]): Promise<number> {
         });
       }
       if (action !== 'create' && action !== 'revoke') {
-        return fail('tokens takes create, revoke or list');
+        return fail(
+          action === undefined
+            ? 'tokens needs an action: create, revoke, list'
+            : `unknown action "${action}" for tokens; the actions are create, revoke, list`,
+        );
       }
       if (name === '') return fail(`tokens ${action} needs a name`);
       if (action === 'create') {
@@ -126,8 +153,12 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
       });
     }
+    case 'webhooks':
+      return webhooksCommand(rest, config.webhooks, (work) => withStoryline(config, work));
     default:
-      return fail(`unknown command "${command}"\n\n${usage}`);
+      return fail(
+        `unknown command "${command}"; the commands are ${commands.join(', ')}\n\n${usage}`,
+      );
   }
 }
 
@@ -149,7 +180,7 @@ async function serve(config: Config): Promise<number> {
   // Listening from the start: a signal during startup stops the service once it is up, in
   // order, instead of killing the process and leaving the embedded database behind.
   const stop = stopRequests(logger);
-  const storyline = await openStoryline(config, logger);
+  const storyline = await openStoryline(config, logger, { exclusiveDatabase: true });
   storyline.onFatal((message) => stop.fatal(message));
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {
@@ -168,7 +199,7 @@ async function serve(config: Config): Promise<number> {
       `Storyline is serving ${running.url}`,
       `  database: ${storyline.databaseLabel}`,
       `  log: ${head} events in ${stories.length} ${stories.length === 1 ? 'story' : 'stories'}${stories[0] === undefined ? '' : `, e.g. ${running.url}/v1/stories/${stories[0].storyId}`}`,
-      `  publish token: npm run storyline -- tokens create <your-name>   (in another terminal)`,
+      `  publish token: ${tokenHint(config)}`,
       '  stop: Ctrl-C',
       '',
     ].join('\n'),
@@ -236,6 +267,41 @@ function stopRequests(logger: Logger): {
   process.on('SIGINT', (signal) => request({ signal }));
   process.on('SIGTERM', (signal) => request({ signal }));
   return { requested, fatal: (message) => request({ fatal: message }) };
+}
+
+const mask = '*****';
+
+/**
+ * The command that makes a publish token in the database this server uses, as run from a
+ * checkout. Without DATABASE_URL the CLI finds the embedded PostgreSQL on its own (in the same
+ * data folder, so a chosen one is named); with it, the command has to carry the same URL (else it would make the token in an embedded database the
+ * server never reads), and a password in it is masked: a banner ends up in logs and screenshots.
+ */
+function tokenHint({ databaseUrl, dataDir, dataDirIsDefault }: Config): string {
+  const command = 'npm run storyline -- tokens create <your-name>';
+  const where = '(in another terminal';
+  if (databaseUrl === undefined) {
+    // A data folder of one's choosing: the CLI finds the server only if told the same folder.
+    return dataDirIsDefault
+      ? `${command}   ${where})`
+      : `STORYLINE_DATA_DIR=${shellQuoted(dataDir)} ${command}   ${where})`;
+  }
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return `DATABASE_URL=<the same as this server's> ${command}   ${where})`;
+  }
+  const masked = url.password !== '' || url.searchParams.has('password');
+  if (url.password !== '') url.password = mask;
+  if (url.searchParams.has('password')) url.searchParams.set('password', mask);
+  // URL escapes the mask in the query, not in the user information; show it the same way.
+  const shown = url.toString().replaceAll(encodeURIComponent(mask), mask);
+  return `DATABASE_URL=${shellQuoted(shown)} ${command}   ${where}${masked ? `, with the password in place of ${mask}` : ''})`;
+}
+
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
 /** Tokens as an aligned table, one a line; the tokens themselves are never stored or shown. */

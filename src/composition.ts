@@ -31,6 +31,7 @@ import {
 } from './adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
 import { PostgresDrafts } from './adapters/postgres/postgres-drafts.ts';
+import { viewsOutOfShape } from './adapters/postgres/view-shape.ts';
 import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
@@ -38,6 +39,11 @@ import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-toke
 import { PostgresDeskSessions } from './adapters/postgres/postgres-desk-sessions.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
+import {
+  createWebhooks,
+  defaultWebhookConfig,
+  type RunningWebhooks,
+} from './adapters/webhooks/webhook-service.ts';
 import type { AppendRequest } from './app/decide-appends.ts';
 import { readConfig, type Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
@@ -99,8 +105,12 @@ export interface Storyline {
 /** Connects (starting the embedded server if no URL is configured), migrates, wires. */
 export async function openStoryline(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize'> &
-    Partial<Pick<Config, 'databaseTimeouts'>>,
+    Partial<Pick<Config, 'databaseTimeouts' | 'dataDirIsDefault'>>,
   logger: Logger,
+  options: {
+    /** Refuse an embedded database another running Storyline started (`serve`), not share it. */
+    readonly exclusiveDatabase?: boolean;
+  } = {},
 ): Promise<Storyline> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
@@ -110,7 +120,10 @@ export async function openStoryline(
   if (url === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
+      relocatable: config.dataDirIsDefault === true,
+      exclusive: options.exclusiveDatabase === true,
       onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message),
+      onNotice: (message) => logger.info({ component: 'embedded-postgres' }, message),
       onUnexpectedExit: (message) => {
         fatal = message;
         for (const listener of fatalListeners) listener(message);
@@ -118,7 +131,7 @@ export async function openStoryline(
     });
     await ensureDatabase(embedded.url('postgres'), 'storyline');
     url = embedded.url('storyline');
-    databaseLabel = `embedded PostgreSQL in ${config.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
+    databaseLabel = `embedded PostgreSQL in ${embedded.dataDir} (port ${embedded.port}${embedded.owned ? '' : ', already running'})`;
   } else {
     const parsed = new URL(url);
     databaseLabel = `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
@@ -140,7 +153,10 @@ export async function openStoryline(
     });
     const applied = await migrateToLatest(maintenance.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated');
-    if (applied.some((name) => viewsRebuiltBy.has(name))) {
+    if (
+      applied.some((name) => viewsRebuiltBy.has(name)) ||
+      (await viewsOutOfShape(maintenance.db))
+    ) {
       const rebuilt = await rebuildViews(new PostgresEventLog(maintenance.db, maintenance.pool));
       logger.info(rebuilt, 'rebuilt the views from the log after a change of their shape');
     }
@@ -158,6 +174,7 @@ export async function openStoryline(
   const appender = new Appender(log, {
     onBatch: (batch) => metrics.observeBatch(batch),
     onCommit: (events) => {
+      metrics.observeCommitted(events);
       for (const listener of commitListeners) listener(events);
     },
   });
@@ -211,6 +228,7 @@ export interface RunningServer {
   readonly server: Server;
   readonly feed: LiveFeed;
   readonly hub: LiveHub;
+  readonly webhooks: RunningWebhooks;
   /**
    * Stops accepting connections and requests (later ones on open connections get 503 with
    * `Connection: close`); ends every WebSocket and SSE session with the position to resume after
@@ -224,10 +242,21 @@ export interface RunningServer {
 const defaultSchedulerConfig = readConfig({}).scheduler;
 
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
+/** Settings a server can run without (tests leave them out; `serve` passes them all). */
+type OptionalServerSettings =
+  | 'publicUrl'
+  | 'metricsToken'
+  | 'appendLimits'
+  | 'http'
+  | 'cors'
+  | 'scheduler'
+  | 'publisher'
+  | 'webhooks';
+
 export async function startHttpServer(
   storyline: Storyline,
   config: Pick<Config, 'host' | 'port' | 'bodyLimit' | 'live'> &
-    Partial<Pick<Config, 'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'scheduler'>>,
+    Partial<Pick<Config, OptionalServerSettings>>,
   logger: Logger,
 ): Promise<RunningServer> {
   const onError = (error: unknown) => logger.warn({ err: error }, 'live feed');
@@ -263,6 +292,12 @@ export async function startHttpServer(
   // A replaced log (a restored database): the appender must not decide from the old one.
   feed.onReset(() => storyline.appender.forgetLog());
   const metered = metrics.meterAppends(storyline.appender);
+  const webhooks = createWebhooks({
+    ...storyline,
+    feed,
+    logger,
+    config: config.webhooks ?? defaultWebhookConfig,
+  });
   const appender = {
     async append(request: AppendRequest) {
       const result = await metered.append(request);
@@ -296,7 +331,10 @@ export async function startHttpServer(
     metrics,
     metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
+    ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
+    ...(config.cors === undefined ? {} : { cors: config.cors }),
+    webhooks: webhooks.registry,
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
   const { server } = guarded;
@@ -319,6 +357,7 @@ export async function startHttpServer(
     });
   });
   scheduler.start();
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -326,12 +365,15 @@ export async function startHttpServer(
     server,
     feed,
     hub,
+    webhooks,
     close: async ({ deadlineMs = 10_000 } = {}) => {
       const stopScheduling = scheduler.close();
       const drained = guarded.drain(deadlineMs);
+      const webhooksStopped = webhooks.close();
       await hub.close();
       await drained;
       await stopScheduling;
+      await webhooksStopped;
       unobserveLive();
       stopOffering();
       queries.close();

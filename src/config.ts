@@ -9,9 +9,48 @@ const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((value) => value === 'on' || value === 'true' || value === '1');
 
+/**
+ * Browser origins, comma-separated: each `scheme://host[:port]` exactly as a browser sends it in
+ * `Origin` (no path, no trailing slash), or `*` where any origin may be allowed.
+ */
+const originsOrAny = z
+  .string()
+  .transform((text, context) =>
+    text.trim() === '*' ? ('*' as const) : originsIn(text, context, ', or give *'),
+  );
+const origins = z
+  .string()
+  .transform((text, context) => originsIn(text, context, ' (not *: name each origin)'));
+
+function originsIn(text: string, context: z.RefinementCtx, hint: string): string[] {
+  const listed = text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  const wrong = listed.find((origin) => !isOrigin(origin));
+  if (wrong === undefined) return listed;
+  context.addIssue({
+    code: 'custom',
+    message: `"${wrong}" is not an origin as a browser sends it (scheme://host[:port], lowercase, no path or trailing slash); list origins like https://news.example.com${hint}`,
+  });
+  return z.NEVER;
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Appends per second (0: no limit) and the burst a client may send at once. */
 const appendRate = z.coerce.number().min(0).max(1_000_000);
 const appendBurst = z.coerce.number().int().min(1).max(10_000_000);
+
+/** An absolute web address, for links that leave the page (publisher, logo). */
+const webUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 
 const schema = z.object({
   DATABASE_URL: z
@@ -31,6 +70,8 @@ const schema = z.object({
     .default(1024 * 1024),
   STORYLINE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   STORYLINE_ALLOWED_ORIGINS: z.string().default('*'),
+  STORYLINE_CORS_ORIGINS: originsOrAny.default('*'),
+  STORYLINE_CORS_WRITE_ORIGINS: origins.default([]),
   STORYLINE_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   STORYLINE_WS_MAX_FRAME: z.coerce
     .number()
@@ -60,6 +101,9 @@ const schema = z.object({
     .refine((url) => !/[?#]/.test(url), 'a base URL without query or fragment')
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  STORYLINE_PUBLISHER_NAME: z.string().trim().min(1).max(200).default('Storyline'),
+  STORYLINE_PUBLISHER_URL: webUrl.optional(),
+  STORYLINE_PUBLISHER_LOGO: webUrl.optional(),
   STORYLINE_METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,256}$/, '16-256 visible ASCII characters (a bearer token)')
@@ -82,6 +126,12 @@ const schema = z.object({
   STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STORYLINE_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  STORYLINE_WEBHOOK_ALLOW_HTTP: onOff.default(false),
+  STORYLINE_WEBHOOK_ALLOW_PRIVATE: onOff.default(false),
+  STORYLINE_WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  STORYLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  STORYLINE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  STORYLINE_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(600_000),
 });
 
 export interface Config {
@@ -90,6 +140,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** STORYLINE_DATA_DIR was unset: as root, the data may move where the postgres user reaches. */
+  readonly dataDirIsDefault: boolean;
   /** Import the story files when the log is empty. */
   readonly seed: boolean;
   readonly eventsDir: string;
@@ -103,6 +155,8 @@ export interface Config {
    * are relative, never built from the request's Host header.
    */
   readonly publicUrl: string | undefined;
+  /** The newsroom named as author and publisher in each story page's JSON-LD and feed. */
+  readonly publisher: PublisherConfig;
   /** The bearer token `GET /metrics` requires; unset: the metrics are open. */
   readonly metricsToken: string | undefined;
   readonly appendLimits: AppendLimits;
@@ -110,7 +164,31 @@ export interface Config {
   /** How long a SIGTERM or SIGINT may take, from the signal to the exit. */
   readonly shutdownMs: number;
   readonly databaseTimeouts: DatabaseTimeouts;
+  readonly cors: CorsConfig;
   readonly scheduler: SchedulerConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Plain-http targets; off: https only. */
+  readonly allowHttp: boolean;
+  /** Targets on loopback, private, link-local… addresses; off: public addresses only. */
+  readonly allowPrivate: boolean;
+  /** Consecutive failed attempts after which an endpoint is paused. */
+  readonly maxFailures: number;
+  /** One attempt's deadline, connecting to the end of the response. */
+  readonly timeoutMs: number;
+  /** Retry waits: random up to min(retryMaxMs, retryBaseMs * 2^(failures - 1)). */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** Which other origins' pages may use the API from a browser (see src/adapters/http/cors.ts). */
+export interface CorsConfig {
+  /** Origins that may read (GET, HEAD without a token): public reads, SSE, feeds; `*`: any. */
+  readonly readOrigins: '*' | readonly string[];
+  /** Origins that may write, or send a token at all (appends, token management). */
+  readonly writeOrigins: readonly string[];
 }
 
 /** The scheduler that publishes scheduled drafts (one per server process). */
@@ -122,6 +200,14 @@ export interface SchedulerConfig {
    * a crash mid-publish, another process takes the draft over once this has passed.
    */
   readonly leaseMs: number;
+}
+
+export interface PublisherConfig {
+  readonly name: string;
+  /** Its home page. */
+  readonly url: string | undefined;
+  /** Its logo, an image URL. */
+  readonly logo: string | undefined;
 }
 
 /** Token buckets for appends (per process); null: no limit. */
@@ -207,6 +293,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     host: value.HOST,
     port: value.PORT,
     dataDir: path.resolve(value.STORYLINE_DATA_DIR),
+    dataDirIsDefault: present['STORYLINE_DATA_DIR'] === undefined,
     seed: value.STORYLINE_SEED,
     eventsDir: path.resolve(value.STORYLINE_EVENTS_DIR ?? path.join(projectRoot, 'events')),
     bodyLimit: value.STORYLINE_BODY_LIMIT,
@@ -234,6 +321,11 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       maxSseStreams: value.STORYLINE_SSE_MAX_STREAMS,
     },
     publicUrl: value.STORYLINE_PUBLIC_URL,
+    publisher: {
+      name: value.STORYLINE_PUBLISHER_NAME,
+      url: value.STORYLINE_PUBLISHER_URL,
+      logo: value.STORYLINE_PUBLISHER_LOGO,
+    },
     metricsToken: value.STORYLINE_METRICS_TOKEN,
     appendLimits: {
       perToken: rateLimit(
@@ -257,9 +349,24 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       lockMs: value.STORYLINE_DB_LOCK_TIMEOUT_MS,
       idleInTransactionMs: value.STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
+    cors: {
+      readOrigins: value.STORYLINE_CORS_ORIGINS,
+      writeOrigins: value.STORYLINE_CORS_WRITE_ORIGINS,
+    },
     scheduler: {
       intervalMs: value.STORYLINE_SCHEDULER_INTERVAL_MS,
       leaseMs: value.STORYLINE_SCHEDULER_LEASE_MS,
+    },
+    webhooks: {
+      allowHttp: value.STORYLINE_WEBHOOK_ALLOW_HTTP,
+      allowPrivate: value.STORYLINE_WEBHOOK_ALLOW_PRIVATE,
+      maxFailures: value.STORYLINE_WEBHOOK_MAX_FAILURES,
+      timeoutMs: value.STORYLINE_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: value.STORYLINE_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(
+        value.STORYLINE_WEBHOOK_RETRY_MAX_MS,
+        value.STORYLINE_WEBHOOK_RETRY_BASE_MS,
+      ),
     },
   };
 }

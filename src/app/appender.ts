@@ -237,7 +237,7 @@ export class Appender {
         knownEvent: () => undefined,
       },
       requests,
-      { head, recordedAt },
+      { head, recordedAt, lastRecordedAt: isoOrNull(this.#lastRecordedAt) },
     );
     const expected: AppendExpectations = {
       head,
@@ -282,7 +282,7 @@ export class Appender {
           knownEvent: (id) => known.get(id),
         },
         requests,
-        { head: tx.head, recordedAt },
+        { head: tx.head, recordedAt, lastRecordedAt: tx.lastRecordedAt },
       );
       if (decision.changes.events.length > 0) await tx.write(decision.changes);
       this.#head = tx.head;
@@ -300,3 +300,7 @@ export class Appender {
     }
   }
 }
+
+/** The log's latest recorded time for the decision; 0 (nothing recorded yet) is null. */
+const isoOrNull = (epochMs: number): string | null =>
+  epochMs === 0 ? null : new Date(epochMs).toISOString();

@@ -27,7 +27,16 @@ export interface AppendRequest {
   /** Recorded in each event's metadata; the client cannot override them. */
   readonly author: string;
   readonly requestId?: string;
+  /**
+   * When the log first recorded these events, for an import that keeps a story file's times;
+   * absent: now. Never taken from an HTTP client. It may not be earlier than the latest time in
+   * the log (recorded times grow with position) nor later than now plus `recordedAtSkewMs`.
+   */
+  readonly recordedAt?: string;
 }
+
+/** How far in the future a supplied recordedAt may be: clocks of two machines disagree a little. */
+export const recordedAtSkewMs = 60_000;
 
 /** A request as queued, every event with its id. */
 export type IdentifiedRequest = Omit<AppendRequest, 'events'> & {
@@ -83,7 +92,13 @@ export function needsOf(requests: readonly IdentifiedRequest[]): BatchNeeds {
 export function decideAppends(
   state: DecisionState,
   requests: readonly IdentifiedRequest[],
-  at: { readonly head: number; readonly recordedAt: string },
+  at: {
+    readonly head: number;
+    /** Now, never before the latest recorded time. */
+    readonly recordedAt: string;
+    /** The latest recordedAt in the log, for requests that supply their own; null: empty. */
+    readonly lastRecordedAt: string | null;
+  },
 ): Decision {
   // The batch's own writes shadow the loaded state for the requests after them.
   const stories = new Map<string, StoryView>();
@@ -91,6 +106,8 @@ export function decideAppends(
   const written = new Map<string, RecordedEvent>();
   const events: RecordedEvent[] = [];
   let head = at.head;
+  // The latest time written so far (the log's, then this batch's): times never go back.
+  let latest = at.lastRecordedAt === null ? null : Date.parse(at.lastRecordedAt);
 
   const storyOf = (storyId: string) => stories.get(storyId) ?? state.story(storyId);
   const entryOf = (storyId: string, developmentId: string) =>
@@ -111,6 +128,9 @@ export function decideAppends(
         { expectedVersion: request.expectedVersion, actualVersion: currentVersion },
       );
     }
+
+    const recordedAt = recordedTimeOf(request, latest, at.recordedAt);
+    if (recordedAt instanceof StorylineError) return recordedAt;
 
     // Fold onto scratch state; it replaces the batch's state only if every event passes.
     let story = before;
@@ -143,8 +163,8 @@ export function decideAppends(
           author: request.author,
           ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
         },
-        occurredAt: event.occurredAt ?? at.recordedAt,
-        recordedAt: at.recordedAt,
+        occurredAt: event.occurredAt ?? recordedAt,
+        recordedAt,
       } as RecordedEvent;
       const step = evolve(story, entry, next);
       story = step.story;
@@ -163,6 +183,7 @@ export function decideAppends(
     for (const event of recorded) written.set(event.id, event);
     events.push(...recorded);
     head += recorded.length;
+    latest = Math.max(latest ?? -Infinity, Date.parse(recordedAt));
     return {
       storyId,
       version: story.version,
@@ -181,6 +202,42 @@ export function decideAppends(
       ),
     },
   };
+}
+
+/**
+ * The recordedAt of a request's events: the one it supplies (an import), checked, or now. Now is
+ * never before the log's latest time, but a supplied time may be a little ahead of it (clock
+ * skew), so a request after one is recorded no earlier than that.
+ */
+function recordedTimeOf(
+  request: IdentifiedRequest,
+  latest: number | null,
+  now: string,
+): string | StorylineError {
+  if (request.recordedAt === undefined) {
+    return latest !== null && latest > Date.parse(now) ? new Date(latest).toISOString() : now;
+  }
+  const supplied = Date.parse(request.recordedAt);
+  if (Number.isNaN(supplied)) {
+    return new StorylineError('invalid_event', `recordedAt ${request.recordedAt} is not a time`);
+  }
+  const time = new Date(supplied).toISOString();
+  if (latest !== null && supplied < latest) {
+    const last = new Date(latest).toISOString();
+    return new StorylineError(
+      'invalid_event',
+      `recorded at ${time}, before the latest event in the log (${last}): recorded times must grow with position, so events with earlier times can only be imported into an empty log (or without their recordedAt, to be recorded now)`,
+      { recordedAt: time, latestRecordedAt: last },
+    );
+  }
+  if (supplied > Date.parse(now) + recordedAtSkewMs) {
+    return new StorylineError(
+      'invalid_event',
+      `recorded at ${time}, in the future (now is ${now})`,
+      { recordedAt: time, now },
+    );
+  }
+  return time;
 }
 
 /**

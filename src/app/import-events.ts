@@ -3,6 +3,10 @@
  * appender keeps them in order and groups them into shared transactions, and because every line
  * has a fixed id, a line already in the log is an idempotent no-op. Importing the same file
  * twice, or a file that has grown since, appends exactly the new lines.
+ *
+ * A line's `recordedAt` is kept (see `AppendRequest.recordedAt`): an event whose time is before
+ * the latest in the log is refused, so an export imports whole into an empty log and not at all
+ * into one whose events are newer.
  */
 import type { StoryFileLine } from '../domain/story-file.ts';
 import { isStorylineError } from '../domain/errors.ts';
@@ -30,12 +34,13 @@ export async function importEvents(
   const failed: { index: number; code: string; message: string }[] = [];
   for (let start = 0; start < lines.length; start += window) {
     const outcomes = await Promise.allSettled(
-      lines.slice(start, start + window).map(({ storyId, event }) => {
+      lines.slice(start, start + window).map(({ storyId, event, recordedAt }) => {
         const author = event.metadata?.['author'];
         return appender.append({
           storyId,
           events: [event],
           author: typeof author === 'string' ? author : 'import',
+          ...(recordedAt === undefined ? {} : { recordedAt }),
         });
       }),
     );

@@ -3,7 +3,12 @@
  * nothing here knows about SQL, and the domain knows about none of it.
  */
 import type { RecordedEvent } from '../domain/event-types.ts';
-import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
+import type {
+  StoryCounts,
+  StoryProjection,
+  StoryView,
+  TimelineEntry,
+} from '../domain/story-view.ts';
 
 export interface LogChanges {
   readonly events: readonly RecordedEvent[];
@@ -92,7 +97,11 @@ export interface StoryListItem {
   readonly status: string;
   readonly version: number;
   readonly position: number;
+  /** recordedAt of the story's latest event: when it last changed. */
   readonly updatedAt: string;
+  readonly timeZone: string;
+  /** Updates (developments), corrections and the rest, as on the story view. */
+  readonly counts: StoryCounts;
 }
 
 export interface TimelineQuery {

@@ -168,6 +168,7 @@ export function evolve(
         ...base,
         counts: { ...base.counts, retracted: base.counts.retracted + 1 },
       };
+      next = withActors(next, retracted, current.actors);
       next = syncRefs(next, retracted);
       return { story: next, entry: retracted };
     }
@@ -266,15 +267,30 @@ const statementOf = (entry: TimelineEntry): StatementRef => ({
   ...refOf(entry),
   quote: entry.quote?.text ?? null,
   retracted: entry.retracted !== null,
+  reportedPosition: entry.reportedPosition,
 });
 
-const happenedBefore = (a: { occurredAt: string }, b: { occurredAt: string }): boolean =>
-  compareInstants(a.occurredAt, b.occurredAt) < 0;
+/** Timeline order for statements: when they happened, then where the log reported them. */
+const compareStatements = (a: StatementRef, b: StatementRef): number =>
+  compareInstants(a.occurredAt, b.occurredAt) || a.reportedPosition - b.reportedPosition;
+
+/** `statements` without the development `id`, plus `statement` in its place by time, if any. */
+function withStatement(
+  statements: readonly StatementRef[],
+  id: string,
+  statement: StatementRef | null,
+): readonly StatementRef[] {
+  const others = statements.filter((known) => known.developmentId !== id);
+  if (statement === null) return others;
+  return [...others, statement].sort(compareStatements);
+}
 
 /**
- * Keeps the actors in step with one development, newly reported (`previousActors` empty) or
- * corrected: each actor named is counted once, takes the role given last, and has the
- * development as latest statement if it is one and nothing they said happened later.
+ * Keeps the actors in step with one development, newly reported (`previousActors` empty),
+ * corrected or retracted. Each actor named is counted once and takes the role given last; an
+ * actor no development names any more leaves the list. Each actor keeps their statements (not
+ * retracted, in timeline order), so the latest is always the last of them, whatever was
+ * corrected or retracted: the same as folding the whole log would give.
  */
 function withActors(
   story: StoryView,
@@ -287,41 +303,45 @@ function withActors(
   for (const { name, role } of entry.actors) {
     if (!named.has(name) || role !== undefined) named.set(name, role ?? named.get(name) ?? null);
   }
-  const statement = isStatement(entry) ? statementOf(entry) : null;
-  const latestAfter = (latest: StatementRef | null): StatementRef | null => {
-    if (latest?.developmentId === id) return statement;
-    if (statement === null) return latest;
-    return latest === null || !happenedBefore(entry, latest) ? statement : latest;
-  };
+  const statement = isStatement(entry) && entry.retracted === null ? statementOf(entry) : null;
 
-  const actors: ActorView[] = story.actors.map((actor) => {
+  const actors: ActorView[] = [];
+  for (const actor of story.actors) {
     if (named.has(actor.name)) {
-      return {
+      const statements = withStatement(actor.statements, id, statement);
+      actors.push({
         name: actor.name,
         role: named.get(actor.name) ?? actor.role,
         developments: actor.developments + (before.has(actor.name) ? 0 : 1),
-        latestStatement: latestAfter(actor.latestStatement),
-      };
+        latestStatement: statements.at(-1) ?? null,
+        statements,
+      });
+    } else if (before.has(actor.name)) {
+      // The correction says this actor was never part of it.
+      if (actor.developments <= 1) continue;
+      const statements = withStatement(actor.statements, id, null);
+      actors.push({
+        ...actor,
+        developments: actor.developments - 1,
+        latestStatement: statements.at(-1) ?? null,
+        statements,
+      });
+    } else {
+      actors.push(actor);
     }
-    if (before.has(actor.name)) {
-      // The correction says this actor was never part of it. Their earlier statement is not
-      // known without the whole log, so the view says "none" rather than something stale.
-      const latest = actor.latestStatement?.developmentId === id ? null : actor.latestStatement;
-      return { ...actor, developments: actor.developments - 1, latestStatement: latest };
-    }
-    return actor;
-  });
+  }
   const known = new Set(story.actors.map((actor) => actor.name));
   for (const [name, role] of named) {
     if (known.has(name)) continue;
-    actors.push({ name, role, developments: 1, latestStatement: statement });
+    const statements = statement === null ? [] : [statement];
+    actors.push({ name, role, developments: 1, latestStatement: statement, statements });
   }
   return { ...story, actors };
 }
 
 /**
- * Keeps every place the view mentions a development (pin, key events, actors' statements,
- * claims) in step with the development's current state.
+ * Keeps every place the view mentions a development (pin, key events, claims) in step with the
+ * development's current state; actors' statements are kept by `withActors`.
  */
 function syncRefs(story: StoryView, entry: TimelineEntry): StoryView {
   const id = entry.developmentId;
@@ -334,12 +354,6 @@ function syncRefs(story: StoryView, entry: TimelineEntry): StoryView {
     keyEvents.push(refOf(entry));
     keyEvents.sort((a, b) => compareInstants(a.occurredAt, b.occurredAt));
   }
-
-  const actors = story.actors.map((actor) =>
-    actor.latestStatement?.developmentId === id
-      ? { ...actor, latestStatement: statementOf(entry) }
-      : actor,
-  );
 
   const isClaim = entry.kind === 'claim' || entry.disputes.length > 0;
   const claim: ClaimView = {
@@ -362,7 +376,6 @@ function syncRefs(story: StoryView, entry: TimelineEntry): StoryView {
     ...story,
     pinned,
     keyEvents,
-    actors,
     claims,
     counts: { ...story.counts, keyEvents: keyEvents.length },
   };

@@ -12,7 +12,10 @@ export interface DevelopmentRef {
 
 export interface StatementRef extends DevelopmentRef {
   readonly quote: string | null;
+  /** Always false since retracted statements stopped counting; kept so readers need not change. */
   readonly retracted: boolean;
+  /** Where the log first reported it: breaks ties between statements made at the same instant. */
+  readonly reportedPosition: number;
 }
 
 export interface ActorView {
@@ -20,7 +23,16 @@ export interface ActorView {
   readonly role: string | null;
   /** How many developments name this actor. */
   readonly developments: number;
+  /**
+   * The last of `statements`: of the developments naming this actor that are statements (by
+   * kind or by quote) and not retracted, the one that happened last.
+   */
   readonly latestStatement: StatementRef | null;
+  /**
+   * Those statements, by when they happened (then by position). Kept so that when the latest one
+   * is retracted or corrected away, the fold knows the one before it without reading the log.
+   */
+  readonly statements: readonly StatementRef[];
 }
 
 export interface DisputeView {

@@ -501,7 +501,8 @@ function startStoryDesk(root: HTMLElement): void {
 
   function valueText(field: string, value: unknown): string {
     if (value === undefined || value === null || value === '') return '(none)';
-    if (field === 'occurredAt' && typeof value === 'string') return formatInZone(value, timeZone);
+    if (field === 'occurredAt' && typeof value === 'string')
+      return formatInZone(value, timeZone, Date.now());
     if (typeof value === 'string') return `“${value}”`;
     if (typeof value === 'boolean') return value ? 'yes' : 'no';
     if (Array.isArray(value)) {
@@ -811,7 +812,9 @@ function startStoryDesk(root: HTMLElement): void {
     setHtml(
       draftsList,
       drafts
-        .map((draft) => draftItem(draft, timeZone, (iso) => formatInZone(iso, timeZone)).toString())
+        .map((draft) =>
+          draftItem(draft, timeZone, (iso) => formatInZone(iso, timeZone, Date.now())).toString(),
+        )
         .join(''),
     );
   }

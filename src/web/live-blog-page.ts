@@ -204,7 +204,7 @@ export function addReaderTimes(root: ParentNode, readerZone: string): void {
     if (time.nextElementSibling?.classList.contains('reader-time') === true) continue;
     const zone = time.dataset['storyZone'];
     if (zone === undefined) continue;
-    const text = readerTime(time.dateTime, zone, readerZone);
+    const text = readerTime(time.dateTime, zone, readerZone, Date.now());
     if (text === null) continue;
     const reader = document.createElement('span');
     reader.className = 'reader-time';

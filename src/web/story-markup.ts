@@ -57,7 +57,7 @@ export function storyTime(
   timeZone: string,
   options: { readonly compact?: boolean; readonly reader?: boolean } = {},
 ): Html {
-  const text = formatInZone(iso, timeZone);
+  const text = formatInZone(iso, timeZone, Date.now());
   return html`<time
     datetime="${iso}"
     data-story-zone="${timeZone}"
@@ -299,16 +299,23 @@ const fieldLabels: Readonly<Record<string, string>> = {
 };
 
 /** The values a correction replaced, as text: `headline “…”; time 2 Dec 16:00 Moscow`. */
-export function describePrevious(previous: Readonly<Record<string, unknown>>, zone: string) {
+export function describePrevious(
+  previous: Readonly<Record<string, unknown>>,
+  zone: string,
+  now: number = Date.now(),
+) {
   return Object.entries(previous)
-    .map(([field, value]) => `${fieldLabels[field] ?? field} ${describeValue(field, value, zone)}`)
+    .map(
+      ([field, value]) =>
+        `${fieldLabels[field] ?? field} ${describeValue(field, value, zone, now)}`,
+    )
     .join('; ');
 }
 
-function describeValue(field: string, value: unknown, zone: string): string {
+function describeValue(field: string, value: unknown, zone: string, now: number): string {
   if (value === null || value === undefined) return 'none';
   if (field === 'occurredAt' && typeof value === 'string') {
-    return `${formatInZone(value, zone)} ${zoneLabel(zone)}`;
+    return `${formatInZone(value, zone, now)} ${zoneLabel(zone)}`;
   }
   if (typeof value === 'string') return `“${value}”`;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';

@@ -221,7 +221,7 @@ export class StoryReplay {
     const step = steps[index];
     if (step === undefined) return;
     const zone = this.#options.timeZone;
-    const when = `${formatInZone(step.occurredAt, zone)} ${zoneLabel(zone)}`;
+    const when = `${formatInZone(step.occurredAt, zone, Date.now())} ${zoneLabel(zone)}`;
     const text = `Event ${index + 1} of ${steps.length}: ${step.description} (${when}).`;
     this.#label.textContent = text;
     this.#scrubber.setAttribute('aria-valuetext', text);

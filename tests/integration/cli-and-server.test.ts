@@ -2,11 +2,11 @@
  * The `storyline` command as a user runs it: tokens, import, export, rebuild, and `serve` both
  * on the embedded PostgreSQL (no DATABASE_URL) and on a given server, with a clean shutdown.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitOf, runCli, startServe } from '../support/run-cli.ts';
+import { exitOf, projectRoot, runCli, startServe } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 describe('the storyline command', () => {
@@ -51,6 +51,66 @@ describe('the storyline command', () => {
     }
   });
 
+  it('exports each event’s recordedAt, and importing the export reproduces the log, times included', async () => {
+    const exported = await runCli(['export'], { DATABASE_URL: first.url });
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as object);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toHaveProperty('recordedAt');
+
+    const events = async (url: string) => {
+      const { stdout } = await runCli(['export'], { DATABASE_URL: url });
+      return stdout;
+    };
+    // `second` got the export in the test above, into an empty log.
+    expect(await events(second.url)).toBe(exported.stdout);
+  });
+
+  it('refuses, and exits 1, an import whose times would go back in a non-empty log', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'storyline-older-'));
+    try {
+      const file = path.join(dir, 'older.jsonl');
+      const line = {
+        storyId: 'older',
+        id: '00000000-0000-4000-8000-00000000abcd',
+        type: 'story.opened',
+        data: { title: 'Older', timeZone: 'UTC' },
+        recordedAt: '2001-01-01T00:00:00.000Z',
+      };
+      await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(line)));
+      const result = await runCli(['import', file], { DATABASE_URL: first.url });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('0 appended, 0 already present, 1 failed');
+      expect(result.stderr).toContain(
+        'recorded at 2001-01-01T00:00:00.000Z, before the latest event in the log',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to export a story that is not in the log', async () => {
+    const result = await runCli(['export', '--story', 'no-such-story'], {
+      DATABASE_URL: first.url,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim()).toBe('storyline: no story "no-such-story" in the log');
+  });
+
+  it('lists tokens by name and scope, never the tokens themselves', async () => {
+    const { stdout: token } = await runCli(['tokens', 'create', 'list desk', '--admin'], {
+      DATABASE_URL: first.url,
+    });
+    const result = await runCli(['tokens', 'list'], { DATABASE_URL: first.url });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^NAME +SCOPE +STORIES +CREATED +REVOKED\n/);
+    expect(result.stdout).toMatch(/\nlist desk +admin +\* +\S+ +-\n/);
+    expect(result.stdout).not.toContain(token.trim());
+  });
+
   it('rebuilds the views', async () => {
     const result = await runCli(['rebuild'], { DATABASE_URL: first.url });
     expect(result.code).toBe(0);
@@ -60,7 +120,13 @@ describe('the storyline command', () => {
   it('says what is wrong with a bad command or configuration', async () => {
     const unknown = await runCli(['frobnicate'], { DATABASE_URL: first.url });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command');
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr.split('\n')[0]).toMatch(
+      /serve, migrate, import, export, rebuild, tokens/,
+    );
+    const unknownAction = await runCli(['tokens', 'frobnicate'], { DATABASE_URL: first.url });
+    expect(unknownAction.code).toBe(2);
+    expect(unknownAction.stderr).toMatch(/unknown action "frobnicate".*create, revoke, list/);
     const badPort = await runCli(['migrate'], { DATABASE_URL: first.url, PORT: 'abc' });
     expect(badPort.code).toBe(1);
     expect(badPort.stderr).toContain('PORT');
@@ -90,6 +156,33 @@ describe('the storyline command', () => {
       server.child.kill('SIGTERM');
     }
     expect(await exitOf(server.child)).toBe(0);
+  });
+});
+
+describe('storyline serve on an empty database', () => {
+  it('counts the seeded events in storyline_events_appended_total', async () => {
+    const database = await createTestDatabase();
+    try {
+      const server = await startServe({ DATABASE_URL: database.url, PORT: '0' });
+      try {
+        const seeded = (
+          await readFile(path.join(projectRoot, 'events/kremlin-talks.jsonl'), 'utf8')
+        )
+          .split('\n')
+          .filter((line) => line.trim() !== '').length;
+        const metrics = await (await fetch(`${server.url}/metrics`)).text();
+        const counted = [...metrics.matchAll(/^storyline_events_appended_total\{.*\} (\d+)$/gm)]
+          .map((match) => Number(match[1]))
+          .reduce((sum, value) => sum + value, 0);
+        expect(seeded).toBeGreaterThan(0);
+        expect(counted).toBe(seeded);
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+      expect(await exitOf(server.child)).toBe(0);
+    } finally {
+      await database.drop();
+    }
   });
 });
 

@@ -152,6 +152,8 @@ describe.each(['from the database', 'from memory'] as const)('HTTP reads, %s', (
         version: 2,
         position: storyA.position,
         updatedAt: storyA.lastUpdateAt,
+        timeZone: storyA.timeZone,
+        counts: storyA.counts,
       });
       expect(b).toEqual({
         storyId: 'list-b',
@@ -160,10 +162,21 @@ describe.each(['from the database', 'from memory'] as const)('HTTP reads, %s', (
         version: 2,
         position: storyB.position,
         updatedAt: storyB.lastUpdateAt,
+        timeZone: storyB.timeZone,
+        counts: { developments: 1, retracted: 0, corrections: 0, disputes: 0, keyEvents: 0 },
       });
       for (const item of stories) {
         expect(Object.keys(item).sort()).toEqual(
-          ['position', 'status', 'storyId', 'title', 'updatedAt', 'version'].sort(),
+          [
+            'counts',
+            'position',
+            'status',
+            'storyId',
+            'timeZone',
+            'title',
+            'updatedAt',
+            'version',
+          ].sort(),
         );
         expect(item.updatedAt).toMatch(isoUtc);
       }

@@ -117,11 +117,54 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/v1/stories/{storyId}'].get.responses['404']).toBeDefined();
   });
 
+  it('meets the rules its lint (npm run openapi:lint) checks, so that a new route does too', () => {
+    expect(document.info.license).toMatchObject({ name: expect.any(String) });
+    expect(document.info.license.identifier ?? document.info.license.url).toBeDefined();
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, any>).map(([method, operation]) => ({
+        name: `${method.toUpperCase()} ${path}`,
+        operation,
+      })),
+    );
+    for (const { name, operation } of operations) {
+      // Public operations say so with `security: []`; the others name the bearer scheme.
+      expect(Array.isArray(operation.security), name).toBe(true);
+      for (const requirement of operation.security) {
+        for (const scheme of Object.keys(requirement)) {
+          expect(document.components.securitySchemes, name).toHaveProperty(scheme);
+        }
+      }
+      expect(
+        Object.keys(operation.responses).some((status) => /^4(\d\d|XX)$/.test(status)),
+        name,
+      ).toBe(true);
+      expect(typeof operation.operationId, name).toBe('string');
+      expect(typeof operation.summary, name).toBe('string');
+    }
+    // Drafts are private: reading them takes the same token as an append.
+    const publicReads = operations.filter(
+      ({ name }) => /^GET \/v1\/(stories|events)/.test(name) && !name.includes('/drafts'),
+    );
+    expect(publicReads.length).toBeGreaterThan(5);
+    for (const { name, operation } of publicReads) expect(operation.security, name).toEqual([]);
+    // Every component is used by an operation, or by a schema (no-unused-components); a $ref in
+    // an `x-` extension does not count.
+    const text = JSON.stringify({ paths: document.paths, webhooks: document.webhooks });
+    const used = new Set([...text.matchAll(/#\/components\/(\w+)\/(\w+)/g)].map((m) => m[2]));
+    const schemas = JSON.stringify(document.components.schemas);
+    for (const match of schemas.matchAll(/#\/components\/schemas\/(\w+)/g)) used.add(match[1]);
+    for (const kind of ['schemas', 'responses']) {
+      for (const name of Object.keys(document.components[kind] ?? {})) {
+        expect(used, `${kind}/${name}`).toContain(name);
+      }
+    }
+  });
+
   it('describes the WebSocket protocol, which OpenAPI has no words for', () => {
     const webSocket = document['x-websocket'];
     expect(webSocket.path).toBe('/v1/live');
     expect(Object.keys(webSocket.closeCodes)).toEqual(['1001', '1008', '1009', '4008']);
-    const commands = document.components.schemas.LiveCommand.oneOf.map(
+    const commands = webSocket.commands.schema.oneOf.map(
       (option: any) => option.properties.type.const,
     );
     expect(commands).toEqual(['subscribe', 'unsubscribe', 'replay', 'ping']);
@@ -198,6 +241,8 @@ describe('the reference page', () => {
     for (const path of Object.keys(document.paths)) {
       expect(page).toContain(`<code>${path.replace(/&/g, '&amp;')}</code>`);
     }
+    // A shared response ($ref) is shown with its own description.
+    expect(page).toContain('the server could not read the request');
     for (const name of Object.keys(document.components.schemas)) {
       expect(page).toContain(`id="schema-${name}"`);
     }

@@ -76,6 +76,31 @@ describe('the seed story', () => {
     );
   });
 
+  it('carries its original times: corrections after what they correct, updated when it last changed', async () => {
+    const { body: story } = await h.getJson(`/v1/stories/${storyId}`);
+    expect(story).toMatchObject({
+      firstUpdateAt: '2025-12-02T07:00:00.000Z',
+      lastUpdateAt: '2025-12-03T08:15:00.000Z',
+    });
+
+    const { body: log } = await h.getJson(`/v1/stories/${storyId}/events?after=0&limit=1000`);
+    const times = log.events.map((event: { recordedAt: string }) => event.recordedAt);
+    expect(times).toEqual([...times].sort());
+    for (const event of log.events) {
+      expect(Date.parse(event.recordedAt)).toBeLessThan(Date.parse('2025-12-04T00:00:00Z'));
+    }
+
+    const { body: corrections } = await h.getJson(`/v1/stories/${storyId}/corrections?limit=100`);
+    const { body: timeline } = await h.getJson(`/v1/stories/${storyId}/timeline?limit=100`);
+    expect(corrections.corrections.length).toBeGreaterThan(0);
+    for (const correction of corrections.corrections) {
+      const entry = timeline.entries.find(
+        (known: { developmentId: string }) => known.developmentId === correction.developmentId,
+      );
+      expect(Date.parse(correction.correctedAt)).toBeGreaterThan(Date.parse(entry.reportedAt));
+    }
+  });
+
   it('serves the corrections log a page at a time, derived from the corrected entries', async () => {
     const story = await h.getJson(`/v1/stories/${storyId}`);
     const all: { position: number; developmentId: string; previous: unknown }[] = [];

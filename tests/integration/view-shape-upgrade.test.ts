@@ -69,4 +69,63 @@ describe('views of an older shape', () => {
       await second.close();
     }
   });
+
+  it('are rebuilt when actors lack their statements (written before the fold kept them)', async () => {
+    const config = { databaseUrl: database.url, dataDir: '/nonexistent', poolSize: 4 };
+    const first = await openStoryline(config, silentLogger);
+    await first.appender.append({
+      storyId: 'actors',
+      author: 'test',
+      events: [
+        { type: 'story.opened', data: { title: 'Actors', timeZone: 'UTC' } },
+        {
+          type: 'development.reported',
+          data: {
+            developmentId: 'a',
+            kind: 'statement',
+            headline: 'Peskov speaks',
+            actors: [{ name: 'Peskov' }],
+          },
+        },
+        { type: 'development.retracted', data: { developmentId: 'a', reason: 'withdrawn' } },
+      ],
+    });
+    const current = await first.reader.getStory('actors');
+    await first.close();
+    expect(current?.actors).toMatchObject([{ name: 'Peskov', latestStatement: null }]);
+
+    // What the previous fold stored: the retracted statement kept as the latest, no statements.
+    const connection = connect(database.url);
+    try {
+      const old = {
+        ...current,
+        actors: [
+          {
+            name: 'Peskov',
+            role: null,
+            developments: 1,
+            latestStatement: {
+              developmentId: 'a',
+              headline: 'Peskov speaks',
+              occurredAt: current?.openedAt,
+              quote: null,
+              retracted: true,
+            },
+          },
+        ],
+      };
+      await sql`update stories set view = ${JSON.stringify(old)}::json where story_id = 'actors'`.execute(
+        connection.db,
+      );
+    } finally {
+      await connection.close();
+    }
+
+    const second = await openStoryline(config, silentLogger);
+    try {
+      expect(await second.reader.getStory('actors')).toEqual(current);
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -28,8 +28,14 @@ export async function setup(project: TestProject) {
   let adminUrl = process.env['DATABASE_URL'];
   if (adminUrl === undefined || adminUrl === '') {
     // Under /tmp: as root the server runs as `postgres`, which must reach the folder.
-    dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
-    embedded = await startEmbeddedPostgres({ dataDir, temporary: true });
+    const folder = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
+    dataDir = folder;
+    embedded = await startEmbeddedPostgres({ dataDir: folder, temporary: true }).catch(
+      async (error: unknown) => {
+        await rm(folder, { recursive: true, force: true });
+        throw error;
+      },
+    );
     adminUrl = embedded.url('postgres');
   }
   const templateDatabase = `storyline_template_${process.pid}`;

@@ -97,6 +97,8 @@ export class MemoryReader implements LogReader {
         version: 1,
         position: 1,
         updatedAt: '2025-12-01T07:00:00.000Z',
+        timeZone: 'UTC',
+        counts: { developments: 0, retracted: 0, corrections: 0, disputes: 0, keyEvents: 0 },
       })),
     );
   }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, html, jsonForScript } from '../../src/web/html.ts';
 import { describePrevious, renderEntry } from '../../src/web/story-markup.ts';
-import { readerTime, zoneLabel } from '../../src/web/times.ts';
+import { formatInZone, readerTime, zoneLabel } from '../../src/web/times.ts';
 import { entryOf, fold, opened, reported } from './story-builders.ts';
 
 describe('html', () => {
@@ -52,21 +52,61 @@ describe('an entry', () => {
 });
 
 describe('times', () => {
+  const in2025 = Date.parse('2025-06-01T12:00:00Z');
+  const in2026 = Date.parse('2026-06-01T12:00:00Z');
+
   it('names zones and gives the reader their own time, with the day when it differs', () => {
     expect(zoneLabel('Europe/Moscow')).toBe('Moscow');
     expect(zoneLabel('America/New_York')).toBe('New York');
     const at = '2025-12-03T00:30:00+03:00';
-    expect(readerTime(at, 'Europe/Moscow', 'Europe/Moscow')).toBeNull();
-    expect(readerTime(at, 'Europe/Moscow', 'Europe/London')).toBe('2 Dec 21:30 your time');
-    expect(readerTime(at, 'Europe/Moscow', 'Europe/Istanbul')).toBe('00:30 your time');
+    expect(readerTime(at, 'Europe/Moscow', 'Europe/Moscow', in2025)).toBeNull();
+    expect(readerTime(at, 'Europe/Moscow', 'Europe/London', in2025)).toBe('2 Dec 21:30 your time');
+    expect(readerTime(at, 'Europe/Moscow', 'Europe/Istanbul', in2025)).toBe('00:30 your time');
+  });
+
+  it('shows the year of a date outside the current year, and only then', () => {
+    const at = '2025-12-02T16:30:00+03:00';
+    expect(formatInZone(at, 'Europe/Moscow', in2025)).toBe('2 Dec 16:30');
+    expect(formatInZone(at, 'Europe/Moscow', in2026)).toBe('2 Dec 2025 16:30');
+    expect(formatInZone(at, 'Europe/Moscow', Date.parse('2024-12-31T12:00:00Z'))).toBe(
+      '2 Dec 2025 16:30',
+    );
+    // null: always (a feed is read long after it is written).
+    expect(formatInZone(at, 'Europe/Moscow', null)).toBe('2 Dec 2025 16:30');
+    expect(readerTime(at, 'Europe/Moscow', 'America/New_York', in2026)).toBe('08:30 your time');
+  });
+
+  it('takes the year in the zone: New Year’s Eve in New York is already next year in Moscow', () => {
+    const at = '2025-12-31T23:30:00-05:00';
+    const newYearsDay2026 = Date.parse('2026-01-01T12:00:00Z');
+    expect(formatInZone(at, 'America/New_York', newYearsDay2026)).toBe('31 Dec 2025 23:30');
+    expect(formatInZone(at, 'Europe/Moscow', newYearsDay2026)).toBe('1 Jan 07:30');
+    expect(readerTime(at, 'America/New_York', 'Europe/Moscow', newYearsDay2026)).toBe(
+      '1 Jan 07:30 your time',
+    );
+    expect(readerTime(at, 'Europe/Moscow', 'America/New_York', newYearsDay2026)).toBe(
+      '31 Dec 2025 23:30 your time',
+    );
   });
 
   it('describes what a correction replaced', () => {
-    expect(
-      describePrevious(
-        { headline: 'Old', occurredAt: '2025-12-02T16:30:00+03:00', actors: [{ name: 'A' }] },
-        'Europe/Moscow',
-      ),
-    ).toBe('headline “Old”; time 2 Dec 16:30 Moscow; people A');
+    const previous = {
+      headline: 'Old',
+      occurredAt: '2025-12-02T16:30:00+03:00',
+      actors: [{ name: 'A' }],
+    };
+    expect(describePrevious(previous, 'Europe/Moscow', in2025)).toBe(
+      'headline “Old”; time 2 Dec 16:30 Moscow; people A',
+    );
+    expect(describePrevious(previous, 'Europe/Moscow', in2026)).toBe(
+      'headline “Old”; time 2 Dec 2025 16:30 Moscow; people A',
+    );
+  });
+
+  it('shows an entry’s times from another year with their year', () => {
+    const story = fold(opened(), reported('talks'));
+    const entry = { ...entryOf(story, 'talks'), occurredAt: '2019-03-04T10:00:00+03:00' };
+    const markup = renderEntry(entry, story.story).toString();
+    expect(markup).toContain('4 Mar 2019 10:00 Moscow');
   });
 });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newEventSchema, type RecordedEvent } from '../../src/domain/event-types.ts';
 import { compareTimeline, foldStory } from '../../src/domain/story-fold.ts';
-import type { StoryProjection } from '../../src/domain/story-view.ts';
+import type { StoryProjection, TimelineEntry } from '../../src/domain/story-view.ts';
 import { storyHistory } from './story-arbitraries.ts';
 import { applyLive, emptyState, type LiveState } from './story-builders.ts';
 
@@ -31,7 +31,55 @@ function liveProjections(events: readonly RecordedEvent[]): StoryProjection[] {
   });
 }
 
+const statementKinds = new Set(['statement', 'readout', 'social_post', 'claim', 'denial']);
+
+/**
+ * The actors as the timeline says they are, computed from scratch: everyone a development names,
+ * how many name them, and their latest statement: of the developments that name them, are
+ * statements (by kind or by quote) and are not retracted, the one that happened last (ties: the
+ * one reported last).
+ */
+function actorsFromTimeline(timeline: readonly TimelineEntry[]) {
+  const actors = new Map<string, { developments: number; latest: TimelineEntry | null }>();
+  const byOccurrence = [...timeline].sort(compareTimeline);
+  for (const entry of byOccurrence) {
+    for (const name of new Set(entry.actors.map((actor) => actor.name))) {
+      const actor = actors.get(name) ?? { developments: 0, latest: null };
+      actor.developments += 1;
+      const statement = statementKinds.has(entry.kind) || entry.quote !== null;
+      if (statement && entry.retracted === null) actor.latest = entry;
+      actors.set(name, actor);
+    }
+  }
+  return [...actors]
+    .map(([name, { developments, latest }]) => ({
+      name,
+      developments,
+      latestStatement: latest?.developmentId ?? null,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
 describe('the fold over random valid histories', () => {
+  it('keeps each actor and their latest statement as the timeline says, whatever was corrected or retracted', () => {
+    fc.assert(
+      fc.property(storyHistory(), (events) => {
+        const projection = foldStory(events);
+        if (projection === null) throw new Error('every valid history opens a story');
+        const folded = projection.story.actors
+          .map((actor) => ({
+            name: actor.name,
+            developments: actor.developments,
+            latestStatement: actor.latestStatement?.developmentId ?? null,
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+
+        expect(folded).toEqual(actorsFromTimeline(projection.timeline));
+      }),
+      { numRuns },
+    );
+  });
+
   it('generates histories the append API would accept', () => {
     fc.assert(
       fc.property(storyHistory(), (events) => {

@@ -257,12 +257,13 @@ describe('correcting a development', () => {
   it('moves the development from the actors it no longer names to the ones it now names', () => {
     const { story } = fold(
       opened(),
+      reported('arrival', { actors: [{ name: 'Witkoff' }] }),
       reported('talks', { actors: [{ name: 'Witkoff' }, { name: 'Putin' }] }),
       corrected('talks', { actors: [{ name: 'Kushner' }, { name: 'Putin' }] }),
     );
 
     expect(story.actors.map((actor) => [actor.name, actor.developments])).toEqual([
-      ['Witkoff', 0],
+      ['Witkoff', 1],
       ['Putin', 1],
       ['Kushner', 1],
     ]);
@@ -293,7 +294,7 @@ describe('retracting a development', () => {
     expect(story.pinned).toBeNull();
   });
 
-  it('marks it retracted among the claims and in its actors’ statements', () => {
+  it('marks it retracted among the claims, and no longer counts it as its actors’ statement', () => {
     expect(story.claims).toEqual([
       {
         developmentId: 'talks',
@@ -304,7 +305,8 @@ describe('retracting a development', () => {
         disputeCount: 0,
       },
     ]);
-    expect(story.actors[0]?.latestStatement?.retracted).toBe(true);
+    expect(story.actors[0]).toMatchObject({ name: 'Ushakov', developments: 1 });
+    expect(story.actors[0]?.latestStatement).toBeNull();
   });
 
   it('counts it as retracted, and still as a development', () => {
@@ -486,8 +488,14 @@ describe('actors', () => {
     );
 
     expect(story.actors).toEqual([
-      { name: 'Witkoff', role: 'U.S. envoy', developments: 2, latestStatement: null },
-      { name: 'Putin', role: null, developments: 1, latestStatement: null },
+      {
+        name: 'Witkoff',
+        role: 'U.S. envoy',
+        developments: 2,
+        latestStatement: null,
+        statements: [],
+      },
+      { name: 'Putin', role: null, developments: 1, latestStatement: null, statements: [] },
     ]);
   });
 
@@ -505,7 +513,12 @@ describe('actors', () => {
       occurredAt: tuesday,
       quote: null,
       retracted: false,
+      reportedPosition: 2,
     });
+    expect(story.actors[0]?.statements.map((ref) => ref.developmentId)).toEqual([
+      'early-remark',
+      'readout',
+    ]);
   });
 
   it('counts a development with a quote as a statement whatever its kind', () => {
@@ -546,6 +559,85 @@ describe('actors', () => {
     );
 
     expect(story.actors[0]?.latestStatement?.developmentId).toBe('briefing');
+  });
+});
+
+describe('actors after corrections and retractions', () => {
+  it('no longer lists an actor corrected out of the only development that named them', () => {
+    const { story } = fold(
+      opened(),
+      reported('talks', { actors: [{ name: 'Witkoff' }, { name: 'Putin' }] }),
+      corrected('talks', { actors: [{ name: 'Kushner' }, { name: 'Putin' }] }),
+    );
+
+    expect(story.actors.map((actor) => [actor.name, actor.developments])).toEqual([
+      ['Putin', 1],
+      ['Kushner', 1],
+    ]);
+  });
+
+  it('gives an actor corrected out of a statement their statement before it', () => {
+    const { story } = fold(
+      opened(),
+      at(monday, reported('remark', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      at(tuesday, reported('briefing', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      corrected('briefing', { actors: [{ name: 'Ushakov' }] }),
+    );
+
+    const peskov = story.actors.find((actor) => actor.name === 'Peskov');
+    expect(peskov?.developments).toBe(1);
+    expect(peskov?.latestStatement?.developmentId).toBe('remark');
+    expect(story.actors.find((actor) => actor.name === 'Ushakov')?.latestStatement).toMatchObject({
+      developmentId: 'briefing',
+    });
+  });
+
+  it('falls back to the statement before a retracted one', () => {
+    const { story } = fold(
+      opened(),
+      at(monday, reported('remark', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      at(tuesday, reported('briefing', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      retracted('briefing'),
+    );
+
+    expect(story.actors[0]?.latestStatement).toMatchObject({
+      developmentId: 'remark',
+      retracted: false,
+    });
+  });
+
+  it('has no latest statement when the only one is retracted, and still lists the actor', () => {
+    const { story } = fold(
+      opened(),
+      at(monday, reported('remark', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      retracted('remark'),
+    );
+
+    expect(story.actors).toMatchObject([
+      { name: 'Peskov', developments: 1, latestStatement: null },
+    ]);
+  });
+
+  it('falls back when the latest statement is corrected into something that is not one', () => {
+    const { story } = fold(
+      opened(),
+      at(monday, reported('remark', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      at(tuesday, reported('briefing', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      corrected('briefing', { kind: 'meeting' }),
+    );
+
+    expect(story.actors[0]?.latestStatement?.developmentId).toBe('remark');
+  });
+
+  it('falls back when the latest statement is corrected to have happened earlier', () => {
+    const { story } = fold(
+      opened(),
+      at(tuesday, reported('remark', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      at(wednesday, reported('briefing', { kind: 'statement', actors: [{ name: 'Peskov' }] })),
+      corrected('briefing', { occurredAt: monday }),
+    );
+
+    expect(story.actors[0]?.latestStatement?.developmentId).toBe('remark');
   });
 });
 

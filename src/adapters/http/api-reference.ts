@@ -202,18 +202,32 @@ function renderParameters(parameters: Json[]): string {
   return `<h4>Parameters</h4><table><thead><tr><th>name</th><th>in</th><th>type</th><th>required</th><th>meaning</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function renderOperation(path: string, method: string, operation: Json, schemas: Json): string {
+function renderOperation(
+  path: string,
+  method: string,
+  operation: Json,
+  schemas: Json,
+  sharedResponses: Json,
+): string {
   const id = stringAt(operation, 'operationId') ?? `${method}-${path}`;
   const body = objectAt(operation, 'requestBody');
   const responses = Object.entries(objectAt(operation, 'responses')).map(([status, value]) => {
-    const response = isObject(value) ? value : {};
+    const given = isObject(value) ? value : {};
+    const shared = stringAt(given, '$ref');
+    const response =
+      shared === undefined
+        ? given
+        : objectAt(sharedResponses, shared.replace('#/components/responses/', ''));
     return `<li><span class="status status-${escapeHtml(status.slice(0, 1))}xx">${escapeHtml(status)}</span> ${inline(stringAt(response, 'description') ?? '')}${renderContent(objectAt(response, 'content'), schemas)}</li>`;
   });
-  const secured = arrayAt(operation, 'security').length > 0;
+  // `[]`: public; an empty alternative (`{}`): a token only if the server asks for one.
+  const security = arrayAt(operation, 'security').filter(isObject);
+  const optional = security.some((requirement) => Object.keys(requirement).length === 0);
+  const secured = security.length > 0 && !optional;
   return `<section class="operation" id="${escapeHtml(id)}">
 <h3><span class="method method-${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>
 <p class="summary">${escapeHtml(stringAt(operation, 'summary') ?? '')}</p>
-${secured ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>' : ''}
+${secured ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>' : ''}${optional ? '<p class="auth">Needs <code>Authorization: Bearer &lt;token&gt;</code> if the server is configured to.</p>' : ''}
 ${prose(stringAt(operation, 'description'))}
 ${renderParameters(arrayAt(operation, 'parameters').filter(isObject))}
 ${Object.keys(body).length > 0 ? `<h4>Request body</h4>${renderContent(objectAt(body, 'content'), schemas, true)}` : ''}
@@ -248,6 +262,7 @@ export function renderApiReference(document: Readonly<Json>): string {
   const title = stringAt(info, 'title') ?? 'API';
   const paths = objectAt(document, 'paths');
   const schemas = objectAt(objectAt(document, 'components'), 'schemas');
+  const sharedResponses = objectAt(objectAt(document, 'components'), 'responses');
   const tags = arrayAt(document, 'tags').filter(isObject);
   const operations = Object.entries(paths).flatMap(([path, item]) =>
     methods.flatMap((method) => {
@@ -264,7 +279,7 @@ export function renderApiReference(document: Readonly<Json>): string {
     const members = operations.filter(({ operation }) => tagOf(operation) === name);
     const webSocket =
       name === 'live' ? renderWebSocket(objectAt(document, 'x-websocket'), schemas) : '';
-    return `<section class="tag" id="tag-${escapeHtml(name)}"><h2>${escapeHtml(name)}</h2>${prose(stringAt(tag, 'description'))}${members.map(({ path, method, operation }) => renderOperation(path, method, operation, schemas)).join('\n')}${webSocket}</section>`;
+    return `<section class="tag" id="tag-${escapeHtml(name)}"><h2>${escapeHtml(name)}</h2>${prose(stringAt(tag, 'description'))}${members.map(({ path, method, operation }) => renderOperation(path, method, operation, schemas, sharedResponses)).join('\n')}${webSocket}</section>`;
   });
   const contents = tags.map((tag) => {
     const name = stringAt(tag, 'name') ?? '';

@@ -9,6 +9,8 @@
 import type { Source } from '../../domain/event-types.ts';
 import type { StoryView, TimelineEntry } from '../../domain/story-view.ts';
 import { entryAnchor } from '../../web/story-markup.ts';
+import { formatInZone, zoneLabel } from '../../web/times.ts';
+import { defaultPublisher, type NewsPublisher } from './pages/live-blog-json-ld.ts';
 
 export const atomContentType = 'application/atom+xml; charset=utf-8';
 
@@ -26,6 +28,7 @@ export function renderAtomFeed(
   story: StoryView,
   entries: readonly TimelineEntry[],
   links: AtomLinks,
+  publisher: NewsPublisher = defaultPublisher,
 ): string {
   // The story and its timeline are separate reads: an entry may be newer than the story view.
   const updated = [story.lastUpdateAt, ...entries.map((entry) => entry.updatedAt)].reduce(
@@ -42,17 +45,21 @@ export function renderAtomFeed(
     `  <updated>${xmlText(updated)}</updated>`,
     `  <link rel="self" type="application/atom+xml" href="${xmlText(links.self)}"/>`,
     `  <link rel="alternate" type="text/html" href="${xmlText(links.alternate)}"/>`,
-    '  <author><name>Storyline</name></author>',
+    `  <author><name>${xmlText(publisher.name)}</name>${
+      publisher.url === undefined ? '' : `<uri>${xmlText(publisher.url)}</uri>`
+    }</author>`,
+    ...(publisher.logo === undefined ? [] : [`  <logo>${xmlText(publisher.logo)}</logo>`]),
     '  <generator>Storyline</generator>',
     ...story.tags.map((tag) => `  <category term="${xmlText(tag)}"/>`),
-    ...entries.map((entry) => renderEntry(story.storyId, entry, links)),
+    ...entries.map((entry) => renderEntry(story, entry, links)),
     '</feed>',
     '',
   ];
   return lines.join('\n');
 }
 
-function renderEntry(storyId: string, entry: TimelineEntry, links: AtomLinks): string {
+function renderEntry(story: StoryView, entry: TimelineEntry, links: AtomLinks): string {
+  const { storyId, timeZone } = story;
   const title = entry.retracted === null ? entry.headline : `Retracted: ${entry.headline}`;
   const link = `${links.alternate}#${encodeURIComponent(entryAnchor(entry.developmentId))}`;
   return [
@@ -64,7 +71,7 @@ function renderEntry(storyId: string, entry: TimelineEntry, links: AtomLinks): s
     `    <link rel="alternate" type="text/html" href="${xmlText(link)}"/>`,
     `    <category term="${xmlText(entry.kind)}"/>`,
     `    <summary type="text">${xmlText(summaryText(entry))}</summary>`,
-    `    <content type="html">${xmlText(contentHtml(entry))}</content>`,
+    `    <content type="html">${xmlText(contentHtml(entry, timeZone))}</content>`,
     '  </entry>',
   ].join('\n');
 }
@@ -78,7 +85,14 @@ function summaryText(entry: TimelineEntry): string {
   ].join('\n\n');
 }
 
-function contentHtml(entry: TimelineEntry): string {
+/**
+ * A time for people, in the story's zone and always with its year: a feed entry is read long
+ * after it is written (the machine-readable times are `published` and `updated`).
+ */
+const readableTime = (iso: string, timeZone: string): string =>
+  `${formatInZone(iso, timeZone, null)} ${zoneLabel(timeZone)}`;
+
+function contentHtml(entry: TimelineEntry, timeZone: string): string {
   const parts: string[] = [];
   if (entry.retracted !== null) {
     parts.push(`<p><strong>Retracted:</strong> ${html(entry.retracted.reason)}</p>`);
@@ -97,7 +111,7 @@ function contentHtml(entry: TimelineEntry): string {
     facts.push(`<li>Who: ${actors.join(', ')}</li>`);
   }
   if (entry.location !== null) facts.push(`<li>Where: ${html(entry.location)}</li>`);
-  facts.push(`<li>When: ${html(entry.occurredAt)}</li>`);
+  facts.push(`<li>When: ${html(readableTime(entry.occurredAt, timeZone))}</li>`);
   if (entry.sources.length > 0) {
     facts.push(`<li>Sources: ${entry.sources.map(sourceHtml).join(', ')}</li>`);
   }
@@ -110,7 +124,7 @@ function contentHtml(entry: TimelineEntry): string {
   if (entry.corrections.length > 0) {
     const items = entry.corrections.map(
       (correction) =>
-        `<li>Corrected: ${html(correction.note)} (${html(correction.severity)}, ${html(correction.correctedAt)})</li>`,
+        `<li>Corrected: ${html(correction.note)} (${html(correction.severity)}, ${html(readableTime(correction.correctedAt, timeZone))})</li>`,
     );
     parts.push(`<ul>${items.join('')}</ul>`);
   }

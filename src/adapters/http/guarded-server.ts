@@ -7,15 +7,26 @@
  * - **A cap per remote address.** Connections are counted per address when they open, so plain
  *   requests, SSE streams and WebSocket upgrades all count. A connection past the cap is answered
  *   503 `unavailable` with `Retry-After` on its first request (or upgrade) and closed.
+ * - **Requests it cannot read.** A malformed request (400), headers past Node's limit (431) or a
+ *   request not sent in time (408) are answered before any route sees them, with the same JSON
+ *   error body as the API's, and the connection is closed.
  * - **Drain.** `drain()` stops listening, closes idle keep-alive connections, answers the requests
  *   in flight with `Connection: close`, and refuses (503, `Retry-After`, `Connection: close`) any
  *   request that arrives afterwards on a connection opened before: a keep-alive client cannot
  *   keep a closing server busy. Whatever is still open at the deadline is cut.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { StorylineError } from '../../domain/errors.ts';
+import { errorBody, httpStatusOf } from './error-responses.ts';
+import { requestIdFrom, requestIdHeader } from './request-ids.ts';
 
 export interface GuardedServerOptions {
   readonly headersTimeoutMs: number;
@@ -75,7 +86,7 @@ export class GuardedServer {
       (request, response) => {
         const refusal = this.#refusalFor(request.socket);
         if (refusal !== null) {
-          answerRefusal(response, refusal);
+          answerRefusal(response, refusal, requestIdFrom(request.headers['x-request-id']));
           return;
         }
         this.#inFlight.add(response);
@@ -86,6 +97,7 @@ export class GuardedServer {
     this.server.on('connection', (socket: Socket) => {
       this.#opened(socket);
     });
+    this.server.on('clientError', answerClientError);
   }
 
   get draining(): boolean {
@@ -102,7 +114,7 @@ export class GuardedServer {
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const refusal = this.#refusalFor(socket);
       if (refusal !== null) {
-        refuseUpgrade(socket, refusal);
+        refuseUpgrade(socket, refusal, requestIdFrom(request.headers['x-request-id']));
         return;
       }
       for (const listener of listeners) listener.call(this.server, request, socket, head);
@@ -167,8 +179,46 @@ export class GuardedServer {
   }
 }
 
-function refusalBody(refusal: Refusal): { body: string; headers: Record<string, string> } {
-  const requestId = randomUUID();
+/**
+ * What Node would answer (400, or 431, 413 and 408 for its own limits), as the API's JSON error.
+ * As in Node's own handler, a socket that is gone, or whose response has begun (a later request
+ * on a keep-alive connection), is only destroyed: nothing may be written into another answer.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const refusal = clientErrorOf(error.code);
+  const requestId = requestIdFrom(undefined);
+  const status = httpStatusOf[refusal.code];
+  const body = JSON.stringify(errorBody(refusal, requestId));
+  socket.on('error', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${requestIdHeader}: ${requestId}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
+
+function clientErrorOf(code: string | undefined): StorylineError {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new StorylineError('request_timeout', 'the request was not sent in time');
+    case 'HPE_HEADER_OVERFLOW':
+      return new StorylineError('headers_too_large', 'the request headers are too large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new StorylineError('payload_too_large', 'the chunk extensions are too large');
+    default:
+      return new StorylineError('invalid_request', 'the request is not valid HTTP/1.1');
+  }
+}
+
+function refusalBody(
+  refusal: Refusal,
+  requestId: string,
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify({
     error: { code: 'unavailable', message: refusal.message, requestId },
   });
@@ -178,20 +228,20 @@ function refusalBody(refusal: Refusal): { body: string; headers: Record<string, 
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(body)),
       'Retry-After': String(refusal.retryAfterSeconds),
-      'X-Request-Id': requestId,
+      [requestIdHeader]: requestId,
       Connection: 'close',
     },
   };
 }
 
-function answerRefusal(response: ServerResponse, refusal: Refusal): void {
-  const { body, headers } = refusalBody(refusal);
+function answerRefusal(response: ServerResponse, refusal: Refusal, requestId: string): void {
+  const { body, headers } = refusalBody(refusal, requestId);
   response.writeHead(503, headers);
   response.end(body);
 }
 
-function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
-  const { body, headers } = refusalBody(refusal);
+function refuseUpgrade(socket: Duplex, refusal: Refusal, requestId: string): void {
+  const { body, headers } = refusalBody(refusal, requestId);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.on('error', () => undefined);
   socket.end(`HTTP/1.1 503 Service Unavailable\r\n${lines.join('')}\r\n${body}`);

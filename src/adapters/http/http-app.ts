@@ -18,17 +18,22 @@ import {
   type TokenStore,
 } from '../../app/ports.ts';
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
+import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
 import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
+import { createWebhookRoutes } from '../webhooks/webhook-routes.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
+import { cors, type CorsOptions } from './cors.ts';
 import { createDraftRoutes } from './draft-routes.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
 import { deskSessionForApi } from './desk/desk-auth.ts';
 import { createDesk } from './desk/desk-routes.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
+import { maxRequestIdLength, requestIdHeader } from './request-ids.ts';
+import type { NewsPublisher } from './pages/live-blog-json-ld.ts';
 import { createPages } from './pages/pages.ts';
 import { requestMetrics, type HttpMetrics } from './request-metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -63,13 +68,19 @@ export interface HttpDependencies {
   readonly publicUrl?: string | undefined;
   /** Desk sessions (`/desk`); the API then also accepts a desk session cookie with its CSRF header. */
   readonly deskSessions?: DeskSessionStore | undefined;
+  /** Which other origins' pages may read and write the API; reads by any, writes by none without. */
+  readonly cors?: Partial<CorsOptions>;
   /** Drafts and scheduled events (`/v1/stories/{storyId}/drafts`); without them, no such routes. */
   readonly drafts?: Drafts;
+  /** The newsroom named as author and publisher in pages (JSON-LD) and feeds. */
+  readonly publisher?: NewsPublisher;
   /** Token buckets for authenticated requests (appends, token management); none: unlimited. */
   readonly rateLimits?: {
     readonly perToken: { readonly perSecond: number; readonly burst: number } | null;
     readonly perAddress: { readonly perSecond: number; readonly burst: number } | null;
   };
+  /** Webhook endpoints (`/v1/webhooks`, admin tokens); without them those routes answer 503. */
+  readonly webhooks?: WebhookRegistry;
 }
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
@@ -106,12 +117,18 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     );
   });
   if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
+  const crossOrigin = cors(deps.cors);
+  app.use(crossOrigin.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) =>
     (await queries.ready())
       ? c.json({ status: 'ready' })
-      : c.json({ error: { code: 'unavailable', message: 'database not ready' } }, 503),
+      : // Answered, not thrown: a failing probe is not an error worth a log line each time.
+        c.json(
+          errorBody(new StorylineError('unavailable', 'database not ready'), c.get('requestId')),
+          503,
+        ),
   );
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
@@ -240,10 +257,15 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    const feed = renderAtomFeed(story, entries, {
-      self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
-      alternate: `${publicUrl}/stories/${story.storyId}`,
-    });
+    const feed = renderAtomFeed(
+      story,
+      entries,
+      {
+        self: `${publicUrl}/v1/stories/${story.storyId}/feed.atom`,
+        alternate: `${publicUrl}/stories/${story.storyId}`,
+      },
+      deps.publisher,
+    );
     return c.body(feed, 200, { 'Content-Type': atomContentType });
   });
 
@@ -258,6 +280,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
         outgoing: (c.env as Partial<HttpBindings> | undefined)?.outgoing,
         resumeFrom: c.req.header('Last-Event-ID') ?? c.req.query('after'),
         epoch: c.req.query('epoch'),
+        requestId: c.get('requestId'),
+        headers: { [requestIdHeader]: c.get('requestId'), ...crossOrigin.headersFor(c) },
       },
       deps.live,
     );
@@ -278,7 +302,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       if (session === null) {
         throw new StorylineError(
           'unauthorized',
-          'this needs Authorization: Bearer <token> (create one with `storyline tokens create <name>`)',
+          'this needs Authorization: Bearer <token> (create one with `npm run storyline -- tokens create <name>` in the Storyline checkout)',
         );
       }
       requireScope(session.publisher, scope);
@@ -352,13 +376,23 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     return c.json({ name, revoked: await tokens.revoke(name) });
   });
 
+  app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
+
   if (deps.deskSessions !== undefined) {
     app.route(
       '/',
       createDesk({ sessions: deps.deskSessions, queries, appender, logger, publicUrl }),
     );
   }
-  app.route('/', createPages({ queries, logger, publicUrl }));
+  app.route(
+    '/',
+    createPages({
+      queries,
+      logger,
+      publicUrl,
+      ...(deps.publisher === undefined ? {} : { publisher: deps.publisher }),
+    }),
+  );
 
   // Answered, not thrown: hono does not pass a throw from here through the middlewares' catch,
   // so the innermost one (the log line, the metrics) would never see the 404.
@@ -552,13 +586,11 @@ function storyIdOf(c: Context): string {
   return parsed.data;
 }
 
-const maxRequestIdLength = 64;
-
 function requireScope(publisher: Publisher, scope: TokenScope): void {
   if (scope === 'admin' && publisher.scope !== 'admin') {
     throw new StorylineError(
       'forbidden',
-      `token "${publisher.name}" may not manage tokens (that needs an admin token: \`storyline tokens create <name> --admin\`)`,
+      `token "${publisher.name}" may not manage tokens or webhooks (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
     );
   }
 }

@@ -30,6 +30,7 @@ import {
   draftSchema,
   updateDraftSchema,
 } from './draft-schemas.ts';
+import { webhookComponentSchemas, webhookOperations } from '../webhooks/webhook-openapi.ts';
 import { httpStatusOf } from './error-responses.ts';
 import {
   pageQuery,
@@ -92,7 +93,6 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   EventsPage: eventsPageSchema,
   ErrorBody: errorBodySchema,
   Health: healthSchema,
-  LiveCommand: liveCommandSchema,
   TokenRequest: tokenRequestSchema,
   TokenInfo: tokenInfoSchema,
   TokenList: tokenListSchema,
@@ -104,6 +104,7 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   DraftResult: draftResultSchema,
   DraftList: draftListSchema,
   DraftPublished: draftPublishedSchema,
+  ...webhookComponentSchemas,
 };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -208,8 +209,11 @@ interface Operation {
   readonly description?: string;
   readonly parameters?: readonly Parameter[];
   readonly requestBody?: JsonSchema;
-  /** The token scope the operation needs, if any. */
-  readonly auth?: 'publish' | 'admin';
+  /**
+   * The token scope the operation needs; `configured`: a token only if the server is configured
+   * to ask for one (`/metrics`); none: public (`security: []`).
+   */
+  readonly auth?: 'publish' | 'admin' | 'configured';
   readonly responses: Record<string, JsonSchema>;
   /** The error codes this operation can answer with, besides `internal`. */
   readonly errors: readonly ErrorCode[];
@@ -589,6 +593,7 @@ const operations: readonly Operation[] = [
         content: { 'text/plain': { schema: { type: 'string' } } },
       },
     },
+    auth: 'configured',
     errors: ['unauthorized', 'unavailable'],
   },
   {
@@ -639,6 +644,7 @@ const operations: readonly Operation[] = [
     responses: { '200': { description: 'revoked', content: json(ref('RevokedTokens')) } },
     errors: [...tokenErrors, 'invalid_request'],
   },
+  ...webhookOperations,
   {
     method: 'get',
     path: '/openapi.json',
@@ -687,8 +693,14 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema>
     const status = httpStatusOf[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return Object.fromEntries(
-    [...byStatus].map(([status, statusCodes]) => [
+  const clientErrors = [...byStatus.keys()].some((status) => status >= 400 && status < 500);
+  // A route with no client error of its own can still meet the HTTP server's.
+  const unreadable: [string, JsonSchema][] = clientErrors
+    ? []
+    : [['4XX', { $ref: '#/components/responses/UnreadableRequest' }]];
+  return Object.fromEntries([
+    ...unreadable,
+    ...[...byStatus].map(([status, statusCodes]): [string, JsonSchema] => [
       String(status),
       {
         description: statusCodes.map((code) => `\`${code}\``).join(', '),
@@ -700,8 +712,42 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema>
         }),
       },
     ]),
-  );
+  ]);
 }
+
+/** Public operations say so (`[]`); an empty alternative makes the token optional. */
+function securityOf(auth: Operation['auth']): JsonSchema[] {
+  switch (auth) {
+    case undefined:
+      return [];
+    case 'configured':
+      return [{}, { bearer: [] }];
+    case 'publish':
+    case 'admin':
+      return [{ bearer: [] }];
+  }
+}
+
+/**
+ * The HTTP server refuses some requests before any route sees them, on every path (see
+ * guarded-server.ts): listed on the operations that have no client error of their own.
+ */
+const unreadableCodes: readonly ErrorCode[] = [
+  'invalid_request',
+  'request_timeout',
+  'payload_too_large',
+  'headers_too_large',
+];
+const unreadableRequest = {
+  description:
+    'the server could not read the request: malformed (400 `invalid_request`), not sent in time (408 `request_timeout`), chunk extensions too large (413 `payload_too_large`), headers too large (431 `headers_too_large`); the connection is then closed',
+  content: json({
+    allOf: [
+      ref('ErrorBody'),
+      { properties: { error: { properties: { code: { enum: unreadableCodes } } } } },
+    ],
+  }),
+};
 
 function pathItems(): Record<string, Record<string, JsonSchema>> {
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -716,7 +762,7 @@ function pathItems(): Record<string, Record<string, JsonSchema>> {
         ...(operation.description === undefined ? {} : { description: operation.description }),
         ...(operation.parameters === undefined ? {} : { parameters: operation.parameters }),
         ...(operation.requestBody === undefined ? {} : { requestBody: operation.requestBody }),
-        ...(operation.auth === undefined ? {} : { security: [{ bearer: [] }] }),
+        security: securityOf(operation.auth),
         responses: { ...operation.responses, ...errorResponses(operation.errors) },
       },
     };
@@ -730,7 +776,16 @@ Reads are open; appends need \`Authorization: Bearer <token>\` (\`storyline toke
 
 Every error is JSON: \`{"error": {"code", "message", "requestId", …}}\` with a stable \`code\` (see each operation's responses); validation errors list their \`issues\` with paths.
 
+Pages on other origins may use the API from a browser (CORS). Reads (\`GET\` and \`HEAD\` without \`Authorization\`: stories, timelines, the log, the SSE streams, the Atom feeds, this document) are open to the origins in \`STORYLINE_CORS_ORIGINS\` (any, by default); everything else (appends, token management, any request with a token) only to those in \`STORYLINE_CORS_WRITE_ORIGINS\` (none, by default). Preflights (\`OPTIONS\` with \`Access-Control-Request-Method\`) are answered 204 on every path under \`/v1/\` and are not listed as operations; \`ETag\`, \`Location\`, \`Retry-After\`, \`WWW-Authenticate\` and \`X-Request-Id\` are exposed to scripts.
+
 Live updates come over Server-Sent Events (\`GET /v1/stories/{storyId}/live\`) or the WebSocket at \`/v1/live\`, described in \`x-websocket\`: connect (optionally \`?stories=a,b\` or \`*\`, \`&after=<position>&epoch=<epoch>\` to subscribe at once), send JSON commands (\`subscribe\`, \`unsubscribe\`, \`replay\`, \`ping\`), receive JSON frames (\`subscribed\`, \`snapshot\`, \`event\`, \`unsubscribed\`, \`replay.event\`, \`replay.end\`, \`pong\`, \`error\`). The server closes a connection that cannot keep up with ${closeCodes.slowConsumer}, with ${closeCodes.logReplaced} when the log was replaced (a restored database: reconnect with your \`after\` and \`epoch\` for \`recovered: false\` and fresh snapshots), with ${closeCodes.tryAgainLater} when a subscription failed on the server's side (reconnect later, with backoff), and with ${closeCodes.goingAway} on shutdown; every close says where to resume (\`resume with after=<position>\`).`;
+
+/**
+ * The project has not chosen a license (package.json names none), so the document says so with
+ * an SPDX reference of its own rather than inventing one. Choosing one changes this line (e.g.
+ * `{ name: 'MIT', identifier: 'MIT' }`) and package.json's `license`.
+ */
+const license = { name: 'No license granted yet', identifier: 'LicenseRef-Proprietary' };
 
 /** How `/v1/live` works, in OpenAPI's place for what it has no words for. */
 const webSocket = {
@@ -744,7 +799,14 @@ const webSocket = {
   },
   commands: {
     description: 'JSON text frames the client sends',
-    schema: ref('LiveCommand'),
+    // Here rather than under components: no OpenAPI operation uses it.
+    schema: withoutDialect(
+      z.toJSONSchema(liveCommandSchema, {
+        target: 'draft-2020-12',
+        io: 'input',
+        unrepresentable: 'any',
+      }),
+    ),
   },
   frames: {
     subscribed:
@@ -775,7 +837,7 @@ let cached: Readonly<Record<string, unknown>> | null = null;
 export function openApiDocument(): Readonly<Record<string, unknown>> {
   cached ??= {
     openapi: '3.1.0',
-    info: { title: 'Storyline', version: '1.0.0', description },
+    info: { title: 'Storyline', version: '1.0.0', description, license },
     servers: [{ url: '/' }],
     tags: [
       { name: 'read', description: 'The story as it stands, its timeline, time travel, the feed' },
@@ -784,12 +846,13 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
       { name: 'drafts', description: 'Drafts and scheduled events, private until published' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
-      { name: 'admin', description: 'Token management (admin tokens only)' },
+      { name: 'admin', description: 'Token and webhook management (admin tokens only)' },
       { name: 'reference', description: 'This reference' },
     ],
     paths: pathItems(),
     components: {
       schemas: componentsSchemas(),
+      responses: { UnreadableRequest: unreadableRequest },
       securitySchemes: {
         bearer: {
           type: 'http',

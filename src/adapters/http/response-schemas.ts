@@ -34,6 +34,14 @@ const instant = z.string().meta({ format: 'date-time' });
 const positionNumber = z.int().min(0);
 const count = z.int().min(0);
 
+const storyCountsSchema = z.object({
+  developments: count,
+  retracted: count,
+  corrections: count,
+  disputes: count,
+  keyEvents: count,
+});
+
 export const developmentRefSchema: z.ZodType<DevelopmentRef> = z.object({
   developmentId: z.string(),
   headline: z.string(),
@@ -45,14 +53,22 @@ const statementRefSchema: z.ZodType<StatementRef> = z.object({
   headline: z.string(),
   occurredAt: instant,
   quote: z.string().nullable(),
-  retracted: z.boolean(),
+  retracted: z.boolean().describe('always false: a retracted statement no longer counts'),
+  reportedPosition: positionNumber.describe('where the log first reported it'),
 });
 
 const actorViewSchema: z.ZodType<ActorView> = z.object({
   name: z.string(),
   role: z.string().nullable(),
   developments: count.describe('how many developments name this actor'),
-  latestStatement: statementRefSchema.nullable(),
+  latestStatement: statementRefSchema
+    .nullable()
+    .describe('the last of `statements`, or null when the actor has none'),
+  statements: z
+    .array(statementRefSchema)
+    .describe(
+      'the developments naming this actor that are statements (by kind or quote) and not retracted, by when they happened',
+    ),
 });
 
 export const disputeViewSchema: z.ZodType<DisputeView> = z.object({
@@ -109,13 +125,7 @@ const storyViewFields = {
   lastUpdateAt: instant,
   keyPoints: z.array(z.string()),
   keyPointsRevisedAt: instant.nullable(),
-  counts: z.object({
-    developments: count,
-    retracted: count,
-    corrections: count,
-    disputes: count,
-    keyEvents: count,
-  }),
+  counts: storyCountsSchema,
   pinned: developmentRefSchema.nullable(),
   keyEvents: z.array(developmentRefSchema).describe('ordered by when they happened'),
   actors: z.array(actorViewSchema).describe('ordered by first appearance'),
@@ -176,7 +186,9 @@ const storyListItemSchema: z.ZodType<StoryListItem> = z.object({
   status: z.string(),
   version: count,
   position: positionNumber,
-  updatedAt: instant,
+  updatedAt: instant.describe('when the story last changed (its latest event’s recordedAt)'),
+  timeZone: z.string(),
+  counts: storyCountsSchema,
 });
 
 export const storyListSchema = z.object({ stories: z.array(storyListItemSchema) });

@@ -90,10 +90,14 @@ export interface StreamRequest {
   /** `Last-Event-ID`, or the `after` query parameter. */
   readonly resumeFrom: string | undefined;
   readonly epoch: string | undefined;
+  /** For the error body of a refusal written here. */
+  readonly requestId: string;
+  /** Headers for the answer besides the stream's own (CORS, the request id). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export async function serveStoryStream(
-  { storyId, outgoing: response, resumeFrom, epoch }: StreamRequest,
+  { storyId, outgoing: response, resumeFrom, epoch, requestId, headers }: StreamRequest,
   deps: SseDependencies,
 ): Promise<Response> {
   if (response === undefined) {
@@ -105,9 +109,13 @@ export async function serveStoryStream(
   const streams = deps.streams;
   if (streams !== undefined && !streams.tryOpen()) {
     const refusal = new StorylineError('unavailable', 'this server has no room for more streams');
-    return new Response(JSON.stringify(errorBody(refusal)), {
+    return new Response(JSON.stringify(errorBody(refusal, requestId)), {
       status: 503,
-      headers: { 'Content-Type': 'application/json', 'Retry-After': String(retryAfterSeconds) },
+      headers: {
+        ...headers,
+        'Content-Type': 'application/json',
+        'Retry-After': String(retryAfterSeconds),
+      },
     });
   }
   let counted = streams !== undefined;
@@ -130,6 +138,7 @@ export async function serveStoryStream(
   }
 
   response.writeHead(200, {
+    ...headers,
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache',
     Connection: 'keep-alive',

@@ -57,6 +57,12 @@ export class PostgresEventLog implements EventLog {
   }
 
   async appendIfCurrent(expected: AppendExpectations, changes: LogChanges): Promise<AppendAttempt> {
+    if (recordedRuns(changes).length > 1) {
+      return this.#db
+        .transaction()
+        .execute((trx) => appendRuns(trx, expected, changes))
+        .catch(rethrowUnavailable);
+    }
     const result = await this.#pool
       .query<AppendRow>({ ...appendStatement, values: appendParameters(expected, changes) })
       .catch(rethrowUnavailable);
@@ -84,11 +90,68 @@ export class PostgresEventLog implements EventLog {
   }
 }
 
-/** The batch as the stored function's parameters: one JSON document per table. */
+/**
+ * The batch's events in runs that share one recordedAt. The stored function gives every event of
+ * a call one recorded time, so a batch whose events were recorded at different times (an import
+ * keeping a story file's times) is written by one call per run, in one transaction.
+ */
+function recordedRuns(changes: LogChanges): RecordedEvent[][] {
+  const runs: RecordedEvent[][] = [];
+  for (const event of changes.events) {
+    const run = runs.at(-1);
+    if (run?.[0]?.recordedAt === event.recordedAt) run.push(event);
+    else runs.push([event]);
+  }
+  return runs;
+}
+
+/**
+ * Writes a batch of several recorded times in the caller's transaction: the first call checks
+ * every expectation and takes the append lock, which the transaction then holds, so the calls
+ * after it (one per run, the views with the last) find the log as the first left it.
+ */
+async function appendRuns(
+  trx: Transaction<Database>,
+  expected: AppendExpectations,
+  changes: LogChanges,
+): Promise<AppendAttempt> {
+  const runs = recordedRuns(changes);
+  if (runs.length === 0) runs.push([]); // views alone (a rebuild)
+  let head = expected.head;
+  for (const [index, events] of runs.entries()) {
+    const last = index === runs.length - 1;
+    const parameters = appendParameters(
+      index === 0
+        ? expected
+        : { head, recordedAt: '', storyVersions: new Map(), absentEntries: [], eventIds: [] },
+      {
+        events,
+        stories: last ? changes.stories : [],
+        entries: last ? changes.entries : [],
+      },
+    );
+    const { rows } = await sql<AppendRow>`
+      select written, head, last_recorded_at
+        from storyline_append(${sql.join(parameters.map((value) => sql`${value}`))})
+    `.execute(trx);
+    const attempt = attemptOf(rows[0]);
+    if (!attempt.written) {
+      if (index === 0) return attempt;
+      throw new Error('the append lock did not hold the log still');
+    }
+    head += events.length;
+  }
+  return { written: true };
+}
+
+/**
+ * The batch as the stored function's parameters: one JSON document per table. Its events share
+ * one recorded time (see `recordedRuns`), which the function checks is not before the log's.
+ */
 function appendParameters(expected: AppendExpectations, changes: LogChanges): unknown[] {
   return [
     expected.head,
-    expected.recordedAt,
+    changes.events[0]?.recordedAt ?? expected.recordedAt,
     [...expected.storyVersions.keys()],
     [...expected.storyVersions.values()],
     expected.absentEntries.map((entry) => entry.storyId),
@@ -197,20 +260,14 @@ class PostgresLogTransaction implements LogTransaction {
   async write(changes: LogChanges): Promise<void> {
     // Under the lock already, so the checks hold by construction; the stored function is the
     // one place rows are written.
-    const recordedAt = changes.events[0]?.recordedAt ?? 'infinity';
     const expected = {
       head: this.head,
-      recordedAt,
+      recordedAt: 'infinity',
       storyVersions: new Map(),
       absentEntries: [],
       eventIds: [],
     };
-    const parameters = appendParameters(expected, changes);
-    const { rows } = await sql<AppendRow>`
-      select written, head, last_recorded_at
-        from storyline_append(${sql.join(parameters.map((value) => sql`${value}`))})
-    `.execute(this.#trx);
-    const attempt = attemptOf(rows[0]);
+    const attempt = await appendRuns(this.#trx, expected, changes);
     if (!attempt.written) throw new Error('the append lock did not hold the log still');
   }
 

@@ -8,7 +8,12 @@ import type {
   TimelineQuery,
 } from '../../app/ports.ts';
 import type { RecordedEvent } from '../../domain/event-types.ts';
-import type { StoryProjection, StoryView, TimelineEntry } from '../../domain/story-view.ts';
+import type {
+  StoryCounts,
+  StoryProjection,
+  StoryView,
+  TimelineEntry,
+} from '../../domain/story-view.ts';
 import type { Database } from './database.ts';
 import { eventFromRow, type EventRow } from './event-rows.ts';
 import { migrationsApplied } from './migrate.ts';
@@ -110,6 +115,9 @@ export class PostgresReader implements LogReader {
     const rows = await this.#db
       .selectFrom('stories')
       .select(['story_id', 'title', 'status', 'version', 'position', 'updated_at'])
+      // Two small members of the view, not the view itself.
+      .select(sql<string>`view ->> 'timeZone'`.as('time_zone'))
+      .select(sql<StoryCounts>`view -> 'counts'`.as('counts'))
       .orderBy('updated_at', 'desc')
       .orderBy('story_id')
       .execute();
@@ -120,6 +128,8 @@ export class PostgresReader implements LogReader {
       version: row.version,
       position: row.position,
       updatedAt: row.updated_at.toISOString(),
+      timeZone: row.time_zone,
+      counts: row.counts,
     }));
   }
 

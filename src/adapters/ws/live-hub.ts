@@ -6,7 +6,7 @@
  * `commandsPerSecond`, bursts of twice that; past it the connection is closed with 1008 and the
  * cursor), and how many invalid frames a minute.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -18,7 +18,9 @@ import {
   type SubscribeCommand,
 } from '../../app/live-session.ts';
 import type { LiveSessions } from '../../app/live-sessions.ts';
-import { isStorylineError } from '../../domain/errors.ts';
+import { StorylineError, isStorylineError } from '../../domain/errors.ts';
+import { clientText, errorBody, httpStatusOf } from '../http/error-responses.ts';
+import { requestIdFrom, requestIdHeader } from '../http/request-ids.ts';
 import {
   closeCodes,
   encodeEventFrame,
@@ -115,23 +117,28 @@ export class LiveHub {
     // our own, a client resetting the connection while we answer is an uncaught exception.
     socket.on('error', onUpgradeError);
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const refuseWith = (error: StorylineError) => {
+      refuse(socket, error, requestIdFrom(request.headers['x-request-id']));
+    };
     if (url.pathname !== this.#path) {
-      refuse(socket, 404, 'route_not_found', `WebSocket connections go to ${this.#path}`);
+      refuseWith(
+        new StorylineError('route_not_found', `WebSocket connections go to ${this.#path}`),
+      );
       return;
     }
     const origin = request.headers.origin;
     const allowed = this.#options.allowedOrigins ?? null;
     if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
-      refuse(socket, 403, 'forbidden', `origin ${origin} is not allowed`);
+      refuseWith(new StorylineError('forbidden', `origin ${clientText(origin)} is not allowed`));
       return;
     }
     if (this.#connections.size >= (this.#options.maxConnections ?? 10_000)) {
-      refuse(socket, 503, 'unavailable', 'this server has no room for more connections');
+      refuseWith(new StorylineError('unavailable', 'this server has no room for more connections'));
       return;
     }
     const initial = subscribeFromQuery(url);
     if (initial instanceof Error) {
-      refuse(socket, 400, 'invalid_request', initial.message);
+      refuseWith(new StorylineError('invalid_request', initial.message));
       return;
     }
     // ws listens for the socket's errors itself from here on, as its README shows.
@@ -351,19 +358,14 @@ function send(socket: WebSocket, message: Record<string, unknown>): void {
  * Answers an upgrade request with a JSON error instead of switching protocols, and lets the
  * connection go once the answer is out (a client that never closes its side holds nothing).
  */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  const reason = {
-    400: 'Bad Request',
-    403: 'Forbidden',
-    404: 'Not Found',
-    503: 'Service Unavailable',
-  }[status];
+function refuse(socket: Duplex, error: StorylineError, requestId: string): void {
+  const status = httpStatusOf[error.code];
+  const body = JSON.stringify(errorBody(error, requestId));
   const retryAfter = status === 503 ? 'Retry-After: 5\r\n' : '';
   socket.end(
-    `HTTP/1.1 ${status} ${reason ?? 'Error'}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}Connection: close\r\n\r\n` +
-      body,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}` +
+      `${requestIdHeader}: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   );
 }

@@ -19,7 +19,7 @@ import {
   storyTime,
 } from '../../../web/story-markup.ts';
 import { zoneLabel } from '../../../web/times.ts';
-import { liveBlogJsonLd } from './live-blog-json-ld.ts';
+import { liveBlogJsonLd, type NewsPublisher } from './live-blog-json-ld.ts';
 
 interface DocumentParts {
   readonly title: string;
@@ -75,20 +75,29 @@ export function storiesPage(stories: readonly StoryListItem[]): string {
         ordered.length === 0
           ? html`<p>No stories yet.</p>`
           : html`<ol class="story-list">
-              ${ordered.map(
-                (story) =>
-                  html`<li class="story-card">
-                    <p class="story-card-meta">
-                      ${statusBadge(story.status)}
-                      <span>Updated ${storyTime(story.updatedAt, 'UTC')}</span>
-                    </p>
-                    <h2><a href="/stories/${story.storyId}">${story.title}</a></h2>
-                  </li>`,
-              )}
+              ${ordered.map((story) => storyCard(story))}
             </ol>`
       }
     </main>`,
   });
+}
+
+const counted = (count: number, one: string, many: string): string =>
+  `${count} ${count === 1 ? one : many}`;
+
+/** A story on the home page: status, when it last changed (in its zone), title, counts. */
+function storyCard(story: StoryListItem): Html {
+  const { developments, corrections } = story.counts;
+  return html`<li class="story-card">
+    <p class="story-card-meta">
+      ${statusBadge(story.status)}
+      <span>Updated ${storyTime(story.updatedAt, story.timeZone)}</span>
+    </p>
+    <h2><a href="/stories/${story.storyId}">${story.title}</a></h2>
+    <p class="story-card-counts">
+      ${`${counted(developments, 'update', 'updates')} · ${counted(corrections, 'correction', 'corrections')}`}
+    </p>
+  </li>`;
 }
 
 export interface StoryPageInput {
@@ -96,17 +105,34 @@ export interface StoryPageInput {
   readonly head: number;
   readonly epoch: string;
   readonly pageUrl: string;
+  /** The story's Atom feed, offered to feed readers (autodiscovery) and to people (a link). */
+  readonly feedUrl: string;
+  /** Who publishes the story, for the JSON-LD. */
+  readonly publisher: NewsPublisher;
 }
 
-export function storyPage({ projection, head, epoch, pageUrl }: StoryPageInput): string {
+export function storyPage({
+  projection,
+  head,
+  epoch,
+  pageUrl,
+  feedUrl,
+  publisher,
+}: StoryPageInput): string {
   const { story, timeline } = projection;
   const newestFirst = [...timeline].reverse();
   return documentOf({
     title: story.title,
     canonical: pageUrl,
     ...(story.summary === null ? {} : { description: story.summary }),
-    head: html`<script type="application/ld+json">
-        ${jsonForScript(liveBlogJsonLd(projection, pageUrl))}
+    head: html`<link
+        rel="alternate"
+        type="application/atom+xml"
+        title="${story.title}"
+        href="${feedUrl}"
+      />
+      <script type="application/ld+json">
+        ${jsonForScript(liveBlogJsonLd(projection, pageUrl, publisher))}
       </script>
       <script type="module" src="/assets/live-blog.js"></script>`,
     main: html`<main
@@ -129,6 +155,7 @@ export function storyPage({ projection, head, epoch, pageUrl }: StoryPageInput):
         <p class="story-zone">
           Times are ${zoneLabel(story.timeZone)} time (${story.timeZone}). Opened
           ${storyTime(story.openedAt, story.timeZone)}.
+          <a class="feed-link" href="${feedUrl}">Follow in a feed reader (Atom)</a>
         </p>
       </header>
       <div
@@ -139,11 +166,6 @@ export function storyPage({ projection, head, epoch, pageUrl }: StoryPageInput):
       ></div>
       ${replayControls(story.version)}
       <div class="live-blog-layout">
-        <div class="live-blog-side">
-          ${panel(ids.keyPoints, 'panel', 'key-points-heading', renderKeyPoints(story))}
-          ${panel(ids.pinned, 'panel panel-pinned', 'pinned-heading', renderPinned(projection))}
-          ${panel(ids.keyEvents, 'panel', 'key-events-heading', renderKeyEvents(story))}
-        </div>
         <section id="content" class="timeline" aria-labelledby="timeline-heading" tabindex="-1">
           <h2 id="timeline-heading">
             Updates
@@ -162,6 +184,13 @@ export function storyPage({ projection, head, epoch, pageUrl }: StoryPageInput):
             renderCorrectionsLog(projection),
           )}
         </section>
+        <!-- After the updates in the document: on a phone they come first, on a wide screen
+             the panels stand beside them. -->
+        <div class="live-blog-side">
+          ${panel(ids.keyPoints, 'panel', 'key-points-heading', renderKeyPoints(story))}
+          ${panel(ids.pinned, 'panel panel-pinned', 'pinned-heading', renderPinned(projection))}
+          ${panel(ids.keyEvents, 'panel', 'key-events-heading', renderKeyEvents(story))}
+        </div>
       </div>
     </main>`,
   });

@@ -10,6 +10,7 @@ import { isStorylineError } from '../../../domain/errors.ts';
 import { storyIdSchema } from '../../../domain/event-types.ts';
 import { errorPage, notFoundPage, storiesPage, storyPage } from './page-documents.ts';
 import { liveBlogScript, liveBlogStylesheet, type Asset } from './page-assets.ts';
+import { defaultPublisher, type NewsPublisher } from './live-blog-json-ld.ts';
 
 export interface PageDependencies {
   readonly queries: Pick<StoryQueries, 'listStories' | 'snapshot'>;
@@ -19,6 +20,8 @@ export interface PageDependencies {
    * (never taken from the Host header, which a client chooses).
    */
   readonly publicUrl?: string;
+  /** Who publishes the stories, named in each page's JSON-LD. */
+  readonly publisher?: NewsPublisher;
 }
 
 /**
@@ -68,7 +71,9 @@ export function createPages(deps: PageDependencies): Hono<PageEnv> {
     try {
       const snapshot = await queries.snapshot(storyId);
       const pageUrl = `${publicUrl}/stories/${storyId}`;
-      return page(c, storyPage({ ...snapshot, pageUrl }));
+      const feedUrl = `${publicUrl}/v1/stories/${storyId}/feed.atom`;
+      const publisher = deps.publisher ?? defaultPublisher;
+      return page(c, storyPage({ ...snapshot, pageUrl, feedUrl, publisher }));
     } catch (error) {
       if (isStorylineError(error) && error.code === 'story_not_found') {
         return page(c, notFoundPage(storyId), 404);

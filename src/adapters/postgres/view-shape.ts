@@ -1,0 +1,21 @@
+/**
+ * Views stored by an older fold whose shape the current fold no longer writes. A migration that
+ * changes the shape drops the views (see `viewsRebuiltBy` in migrate.ts); a change that needs no
+ * migration of its own is detected here instead, from the stored views themselves, so a database
+ * written by an older version is rebuilt on start all the same.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './database.ts';
+
+/** Whether any stored story view lacks something the current fold always writes. */
+export async function viewsOutOfShape(db: Kysely<Database>): Promise<boolean> {
+  // Each actor carries its statements since the fold keeps latest statements right after
+  // corrections and retractions.
+  const { rows } = await sql<{ stale: boolean }>`
+    select exists (
+      select 1 from stories s, json_array_elements(s.view -> 'actors') as actor
+       where actor -> 'statements' is null
+    ) as stale
+  `.execute(db);
+  return rows[0]?.stale ?? false;
+}
