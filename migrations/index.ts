@@ -5,7 +5,9 @@ import * as eventsByStory from './0002_events_by_story.ts';
 import * as appendFunction from './0003_append_function.ts';
 import * as boundedStoryView from './0004_bounded_story_view.ts';
 import * as tokenScopes from './0005_token_scopes.ts';
+import * as webhooks from './0006_webhooks.ts';
 import * as drafts from './0007_drafts.ts';
+import * as deskSessions from './0008_desk_sessions.ts';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_event_log': eventLog,
@@ -13,5 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_append_function': appendFunction,
   '0004_bounded_story_view': boundedStoryView,
   '0005_token_scopes': tokenScopes,
+  '0006_webhooks': webhooks,
   '0007_drafts': drafts,
+  '0008_desk_sessions': deskSessions,
 };

@@ -11,6 +11,7 @@ import { createLogger, openStoryline, seedIfEmpty, startHttpServer } from './com
 import { readConfig, type Config } from './config.ts';
 import { isStorylineError } from './domain/errors.ts';
 import type { TokenInfo } from './app/ports.ts';
+import { webhooksCommand } from './adapters/webhooks/webhooks-command.ts';
 
 const usage = `usage: storyline <command>
 
@@ -24,6 +25,13 @@ const usage = `usage: storyline <command>
                                  may also manage tokens
   tokens revoke <name>           revoke every token of that name
   tokens list                    every token: name, scope, stories, created, revoked
+  webhooks add <url> [--story <id>]... [--after <position>]
+                                 register a webhook endpoint (prints only its signing secret);
+                                 it gets events after the head (or after <position>)
+  webhooks list                  every endpoint: id, url, stories, state, cursor, lag,
+                                 failures, last error
+  webhooks remove <id>           stop delivering to an endpoint and forget it
+  webhooks resume <id>           deliver again to a paused endpoint, from its cursor
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -145,6 +153,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
       });
     }
+    case 'webhooks':
+      return webhooksCommand(rest, config.webhooks, (work) => withStoryline(config, work));
     default:
       return fail(
         `unknown command "${command}"; the commands are ${commands.join(', ')}\n\n${usage}`,

@@ -33,8 +33,14 @@ import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
+import { PostgresDeskSessions } from './adapters/postgres/postgres-desk-sessions.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
+import {
+  createWebhooks,
+  defaultWebhookConfig,
+  type RunningWebhooks,
+} from './adapters/webhooks/webhook-service.ts';
 import type { AppendRequest } from './app/decide-appends.ts';
 import { readConfig, type Config } from './config.ts';
 import type { RecordedEvent } from './domain/event-types.ts';
@@ -74,6 +80,7 @@ export interface Storyline {
   readonly appender: Appender;
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
+  readonly deskSessions: PostgresDeskSessions;
   readonly reader: PostgresReader;
   /** Drafts and scheduled events, kept outside the log until published. */
   readonly draftStore: PostgresDrafts;
@@ -178,6 +185,7 @@ export async function openStoryline(
     metrics,
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
+    deskSessions: new PostgresDeskSessions(connection.db),
     draftStore: new PostgresDrafts(connection.db),
     databaseLabel,
     onCommit(listener) {
@@ -218,6 +226,7 @@ export interface RunningServer {
   readonly server: Server;
   readonly feed: LiveFeed;
   readonly hub: LiveHub;
+  readonly webhooks: RunningWebhooks;
   /**
    * Stops accepting connections and requests (later ones on open connections get 503 with
    * `Connection: close`); ends every WebSocket and SSE session with the position to resume after
@@ -233,7 +242,14 @@ const defaultSchedulerConfig = readConfig({}).scheduler;
 /** The HTTP API, `/v1/live` WebSockets and the SSE streams on one server and port. */
 /** Settings a server can run without (tests leave them out; `serve` passes them all). */
 type OptionalServerSettings =
-  'publicUrl' | 'metricsToken' | 'appendLimits' | 'http' | 'cors' | 'scheduler' | 'publisher';
+  | 'publicUrl'
+  | 'metricsToken'
+  | 'appendLimits'
+  | 'http'
+  | 'cors'
+  | 'scheduler'
+  | 'publisher'
+  | 'webhooks';
 
 export async function startHttpServer(
   storyline: Storyline,
@@ -274,6 +290,12 @@ export async function startHttpServer(
   // A replaced log (a restored database): the appender must not decide from the old one.
   feed.onReset(() => storyline.appender.forgetLog());
   const metered = metrics.meterAppends(storyline.appender);
+  const webhooks = createWebhooks({
+    ...storyline,
+    feed,
+    logger,
+    config: config.webhooks ?? defaultWebhookConfig,
+  });
   const appender = {
     async append(request: AppendRequest) {
       const result = await metered.append(request);
@@ -294,6 +316,7 @@ export async function startHttpServer(
     drafts,
     queries,
     tokens: storyline.tokens,
+    deskSessions: storyline.deskSessions,
     logger,
     bodyLimit: config.bodyLimit,
     live: {
@@ -309,6 +332,7 @@ export async function startHttpServer(
     ...(config.publisher === undefined ? {} : { publisher: config.publisher }),
     ...(config.appendLimits === undefined ? {} : { rateLimits: config.appendLimits }),
     ...(config.cors === undefined ? {} : { cors: config.cors }),
+    webhooks: webhooks.registry,
   });
   const guarded = new GuardedServer(getRequestListener(app.fetch), config.http);
   const { server } = guarded;
@@ -331,6 +355,7 @@ export async function startHttpServer(
     });
   });
   scheduler.start();
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -338,12 +363,15 @@ export async function startHttpServer(
     server,
     feed,
     hub,
+    webhooks,
     close: async ({ deadlineMs = 10_000 } = {}) => {
       const stopScheduling = scheduler.close();
       const drained = guarded.drain(deadlineMs);
+      const webhooksStopped = webhooks.close();
       await hub.close();
       await drained;
       await stopScheduling;
+      await webhooksStopped;
       unobserveLive();
       stopOffering();
       queries.close();

@@ -126,6 +126,12 @@ const schema = z.object({
   STORYLINE_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   STORYLINE_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   STORYLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  STORYLINE_WEBHOOK_ALLOW_HTTP: onOff.default(false),
+  STORYLINE_WEBHOOK_ALLOW_PRIVATE: onOff.default(false),
+  STORYLINE_WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  STORYLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  STORYLINE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  STORYLINE_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(600_000),
 });
 
 export interface Config {
@@ -160,6 +166,21 @@ export interface Config {
   readonly databaseTimeouts: DatabaseTimeouts;
   readonly cors: CorsConfig;
   readonly scheduler: SchedulerConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Plain-http targets; off: https only. */
+  readonly allowHttp: boolean;
+  /** Targets on loopback, private, link-local… addresses; off: public addresses only. */
+  readonly allowPrivate: boolean;
+  /** Consecutive failed attempts after which an endpoint is paused. */
+  readonly maxFailures: number;
+  /** One attempt's deadline, connecting to the end of the response. */
+  readonly timeoutMs: number;
+  /** Retry waits: random up to min(retryMaxMs, retryBaseMs * 2^(failures - 1)). */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
 }
 
 /** Which other origins' pages may use the API from a browser (see src/adapters/http/cors.ts). */
@@ -339,6 +360,17 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     scheduler: {
       intervalMs: value.STORYLINE_SCHEDULER_INTERVAL_MS,
       leaseMs: value.STORYLINE_SCHEDULER_LEASE_MS,
+    },
+    webhooks: {
+      allowHttp: value.STORYLINE_WEBHOOK_ALLOW_HTTP,
+      allowPrivate: value.STORYLINE_WEBHOOK_ALLOW_PRIVATE,
+      maxFailures: value.STORYLINE_WEBHOOK_MAX_FAILURES,
+      timeoutMs: value.STORYLINE_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: value.STORYLINE_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(
+        value.STORYLINE_WEBHOOK_RETRY_MAX_MS,
+        value.STORYLINE_WEBHOOK_RETRY_BASE_MS,
+      ),
     },
   };
 }

@@ -16,6 +16,7 @@ export const errorCodes = [
   // requests the HTTP server could not read: sent too slowly, headers too large
   'request_timeout',
   'headers_too_large',
+  'webhook_target_refused',
   // auth
   'unauthorized',
   'forbidden',
@@ -23,6 +24,7 @@ export const errorCodes = [
   'story_not_found',
   'route_not_found',
   'draft_not_found',
+  'webhook_not_found',
   // conflicts
   'version_conflict',
   'duplicate_event_id',

@@ -30,6 +30,7 @@ import {
   draftSchema,
   updateDraftSchema,
 } from './draft-schemas.ts';
+import { webhookComponentSchemas, webhookOperations } from '../webhooks/webhook-openapi.ts';
 import { httpStatusOf } from './error-responses.ts';
 import {
   pageQuery,
@@ -103,6 +104,7 @@ const componentSchemas: Readonly<Record<string, z.ZodType>> = {
   DraftResult: draftResultSchema,
   DraftList: draftListSchema,
   DraftPublished: draftPublishedSchema,
+  ...webhookComponentSchemas,
 };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -642,6 +644,7 @@ const operations: readonly Operation[] = [
     responses: { '200': { description: 'revoked', content: json(ref('RevokedTokens')) } },
     errors: [...tokenErrors, 'invalid_request'],
   },
+  ...webhookOperations,
   {
     method: 'get',
     path: '/openapi.json',
@@ -843,7 +846,7 @@ export function openApiDocument(): Readonly<Record<string, unknown>> {
       { name: 'drafts', description: 'Drafts and scheduled events, private until published' },
       { name: 'live', description: 'Live updates (and the WebSocket: see x-websocket)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
-      { name: 'admin', description: 'Token management (admin tokens only)' },
+      { name: 'admin', description: 'Token and webhook management (admin tokens only)' },
       { name: 'reference', description: 'This reference' },
     ],
     paths: pathItems(),

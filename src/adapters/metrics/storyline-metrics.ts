@@ -20,6 +20,11 @@ import type { LiveCloseReason } from '../../app/live-session.ts';
 import { isStorylineError } from '../../domain/errors.ts';
 import type { HttpMetrics, HttpRequestSample } from '../http/request-metrics.ts';
 
+/** The endpoints and how many events each is behind the log's head (WebhookRegistry). */
+export interface WebhookLagSource {
+  list(): Promise<readonly { readonly id: string; readonly lag: number }[]>;
+}
+
 /** What the HTTP app calls to append: the Appender, or the same wrapped by `meterAppends`. */
 export interface AppendPort {
   append(request: AppendRequest): Promise<AppendResult>;
@@ -49,6 +54,9 @@ export class StorylineMetrics implements HttpMetrics {
   readonly #liveEnded: Counter<'reason'>;
   readonly #httpSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly #liveSources = new Set<LiveCounts>();
+  readonly #webhookDeliveries: Counter<'webhook'>;
+  readonly #webhookFailures: Counter<'webhook'>;
+  readonly #webhookLagSources = new Set<WebhookLagSource>();
   #processMetrics = false;
 
   constructor() {
@@ -121,6 +129,47 @@ export class StorylineMetrics implements HttpMetrics {
       buckets: latencyBuckets,
       registers,
     });
+    this.#webhookDeliveries = new Counter({
+      name: 'storyline_webhook_deliveries_total',
+      help: 'Events delivered to webhook endpoints (answered 2xx) by this process, by endpoint',
+      labelNames: ['webhook'],
+      registers,
+    });
+    this.#webhookFailures = new Counter({
+      name: 'storyline_webhook_failures_total',
+      help: 'Failed webhook delivery attempts by this process (refused, network, timeout, non-2xx), by endpoint',
+      labelNames: ['webhook'],
+      registers,
+    });
+    const lagSources = this.#webhookLagSources;
+    new Gauge({
+      name: 'storyline_webhook_lag_events',
+      help: "Events in the log after a webhook endpoint's cursor (read from the database at scrape time), by endpoint",
+      labelNames: ['webhook'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const source of lagSources) {
+          // The database away: no lag samples, rather than no metrics at all.
+          const endpoints = await source.list().catch(() => []);
+          for (const { id, lag } of endpoints) this.set({ webhook: id }, lag);
+        }
+      },
+    });
+  }
+
+  observeWebhookDelivered(webhookId: string): void {
+    this.#webhookDeliveries.inc({ webhook: webhookId });
+  }
+
+  observeWebhookFailed(webhookId: string): void {
+    this.#webhookFailures.inc({ webhook: webhookId });
+  }
+
+  /** Reports each endpoint's lag at every scrape; returns what undoes it. */
+  observeWebhookLag(source: WebhookLagSource): () => void {
+    this.#webhookLagSources.add(source);
+    return () => this.#webhookLagSources.delete(source);
   }
 
   /** Adds prom-client's process metrics (CPU, memory, event loop lag, GC…); once is enough. */

@@ -10,6 +10,8 @@ import type { BuildOptions } from 'esbuild';
 export const browserAssets = {
   'live-blog.js': 'live-blog.ts',
   'live-blog.css': 'live-blog.css',
+  'desk.js': 'desk.ts',
+  'desk.css': 'desk.css',
 } as const satisfies Record<string, string>;
 
 export type BrowserAssetName = keyof typeof browserAssets;
