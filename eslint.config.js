@@ -16,7 +16,7 @@ const libraries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'scratch/', 'coverage/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'scratch/', 'coverage/', 'test-results/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -24,11 +24,8 @@ import {
   defaultConnectionTimeouts,
   type PostgresConnection,
 } from './adapters/postgres/connect.ts';
-import {
-  ensureDatabase,
-  startEmbeddedPostgres,
-  type EmbeddedServer,
-} from './adapters/postgres/embedded-postgres.ts';
+import type { EmbeddedServer } from './adapters/postgres/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from './adapters/postgres/load-embedded-postgres.ts';
 import { migrateToLatest, viewsRebuiltBy } from './adapters/postgres/migrate.ts';
 import { PostgresDrafts } from './adapters/postgres/postgres-drafts.ts';
 import { viewsOutOfShape } from './adapters/postgres/view-shape.ts';
@@ -118,6 +115,7 @@ export async function openStoryline(
   let fatal: string | null = null;
   const fatalListeners = new Set<(message: string) => void>();
   if (url === undefined) {
+    const { ensureDatabase, startEmbeddedPostgres } = await loadEmbeddedPostgres();
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       relocatable: config.dataDirIsDefault === true,

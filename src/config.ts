@@ -269,7 +269,11 @@ export interface LiveConfig {
   readonly maxSseStreams: number;
 }
 
-export const projectRoot = path.resolve(import.meta.dirname, '..');
+/** The folder with package.json and events/: above src/, or above dist/src/ when built. */
+export const projectRoot = path.resolve(
+  import.meta.dirname,
+  path.basename(path.dirname(import.meta.dirname)) === 'dist' ? '../..' : '..',
+);
 
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   // An empty variable means unset, as in most shells' `VAR= command`.

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from '../../src/adapters/postgres/load-embedded-postgres.ts';
 
 export interface BenchServer {
   readonly embedded: boolean;
@@ -80,6 +80,7 @@ export async function openBenchServer(): Promise<BenchServer> {
   // Under /tmp: as root the server runs as `postgres`, which must reach the folder.
   const dataDir = await mkdtemp(path.join(tmpdir(), 'storyline-bench-'));
   try {
+    const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
     const embedded = await startEmbeddedPostgres({ dataDir, temporary: true });
     const admin = embedded.url('postgres');
     const version = (await queryValue(admin, 'show server_version')) ?? 'unknown';

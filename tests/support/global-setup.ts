@@ -9,10 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { connect } from '../../src/adapters/postgres/connect.ts';
-import {
-  startEmbeddedPostgres,
-  type EmbeddedServer,
-} from '../../src/adapters/postgres/embedded-postgres.ts';
+import type { EmbeddedServer } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { loadEmbeddedPostgres } from '../../src/adapters/postgres/load-embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrate.ts';
 
 declare module 'vitest' {
@@ -30,6 +28,7 @@ export async function setup(project: TestProject) {
     // Under /tmp: as root the server runs as `postgres`, which must reach the folder.
     const folder = await mkdtemp(path.join(tmpdir(), 'storyline-test-'));
     dataDir = folder;
+    const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
     embedded = await startEmbeddedPostgres({ dataDir: folder, temporary: true }).catch(
       async (error: unknown) => {
         await rm(folder, { recursive: true, force: true });

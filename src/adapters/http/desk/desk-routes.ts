@@ -25,7 +25,6 @@ import { StorylineError, isStorylineError } from '../../../domain/errors.ts';
 import { documentedKinds, storyIdSchema, storyOpenedData } from '../../../domain/event-types.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { contentSecurityPolicy } from '../pages/pages.ts';
-import type { Asset } from '../pages/page-assets.ts';
 import {
   cookieOptions,
   refuseCrossOrigin,
@@ -34,7 +33,6 @@ import {
   sessionOf,
   signInCookie,
 } from './desk-auth.ts';
-import { deskScript, deskStylesheet } from './desk-assets.ts';
 import {
   newStoryPage,
   signInPage,
@@ -64,16 +62,6 @@ function page(c: Context<DeskEnv>, body: string, status: 200 | 400 | 401 | 403 |
   c.header('Cache-Control', 'no-store');
   c.header('X-Frame-Options', 'DENY');
   return c.html(body, status);
-}
-
-async function serveAsset(c: Context<DeskEnv>, load: () => Promise<Asset>): Promise<Response> {
-  const asset = await load();
-  c.header('ETag', asset.etag);
-  c.header('Cache-Control', 'no-cache');
-  c.header('X-Content-Type-Options', 'nosniff');
-  if (c.req.header('If-None-Match')?.includes(asset.etag) === true) return c.body(null, 304);
-  c.header('Content-Type', asset.contentType);
-  return c.body(asset.body);
 }
 
 const mayOpen = (publisher: Publisher, storyId: string): boolean =>
@@ -263,9 +251,6 @@ export function createDesk(deps: DeskDependencies): Hono<DeskEnv> {
       throw error;
     }
   });
-
-  desk.get('/assets/desk.js', (c) => serveAsset(c, deskScript));
-  desk.get('/assets/desk.css', (c) => serveAsset(c, deskStylesheet));
 
   return desk;
 }

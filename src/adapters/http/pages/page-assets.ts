@@ -1,14 +1,14 @@
 /**
- * The live blog's two static assets: the stylesheet, read from src/web, and the browser script,
- * bundled from src/web/live-blog.ts with esbuild in memory. Each is built once per process, on
- * first request (so tests that never load a page never pay for a bundle), and served with a
- * content-hash ETag: a restart with changed sources gives browsers the new file, an unchanged one
- * answers 304.
+ * Serves the browser assets listed in browser-assets.ts. The built server (dist) reads them from
+ * dist/assets, where `npm run build` put them; the server run from its TypeScript sources bundles
+ * each with esbuild on first request, so an edit in src/web shows after a restart with no build
+ * step. Either way each is loaded once per process and served with a content-hash ETag: a restart
+ * with changed assets gives browsers the new file, an unchanged one answers 304.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleBrowserAsset, type BrowserAssetName } from './browser-assets.ts';
 
 export interface Asset {
   readonly body: string;
@@ -16,47 +16,40 @@ export interface Asset {
   readonly etag: string;
 }
 
-const webDir = path.resolve(import.meta.dirname, '../../../web');
+/** Whether this module runs compiled (dist/src/adapters/http/pages/page-assets.js). */
+const built = import.meta.url.endsWith('.js');
 
-const asset = (body: string, contentType: string): Asset => ({
-  body,
-  contentType,
-  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
-});
+/** dist/assets, from dist/src/adapters/http/pages. */
+const builtAssetsDir = path.resolve(import.meta.dirname, '../../../../assets');
 
-async function bundleScript(): Promise<Asset> {
-  const result = await build({
-    entryPoints: [path.join(webDir, 'live-blog.ts')],
-    write: false,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles[0];
-  if (output === undefined) throw new Error('esbuild produced no output for live-blog.ts');
-  return asset(output.text, 'text/javascript; charset=utf-8');
-}
+const contentTypes = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+} as const;
 
-async function readStylesheet(): Promise<Asset> {
-  const css = await readFile(path.join(webDir, 'live-blog.css'), 'utf8');
-  return asset(css, 'text/css; charset=utf-8');
-}
-
-/** Builds on first use and keeps the result; a failed build is retried on the next request. */
-function once(make: () => Promise<Asset>): () => Promise<Asset> {
-  let pending: Promise<Asset> | null = null;
-  return () => {
-    pending ??= make().catch((error: unknown) => {
-      pending = null;
-      throw error;
-    });
-    return pending;
+async function load(name: BrowserAssetName): Promise<Asset> {
+  const body = built
+    ? await readFile(path.join(builtAssetsDir, name), 'utf8')
+    : await bundleBrowserAsset(name);
+  const extension = path.extname(name) as keyof typeof contentTypes;
+  return {
+    body,
+    contentType: contentTypes[extension],
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
   };
 }
 
-export const liveBlogScript = once(bundleScript);
-export const liveBlogStylesheet = once(readStylesheet);
+const loaded = new Map<BrowserAssetName, Promise<Asset>>();
+
+/** Loads on first use and keeps the result; a failed load is retried on the next request. */
+export function pageAsset(name: BrowserAssetName): Promise<Asset> {
+  let pending = loaded.get(name);
+  if (pending === undefined) {
+    pending = load(name).catch((error: unknown) => {
+      loaded.delete(name);
+      throw error;
+    });
+    loaded.set(name, pending);
+  }
+  return pending;
+}

@@ -9,7 +9,8 @@ import type { StoryQueries } from '../../../app/story-queries.ts';
 import { isStorylineError } from '../../../domain/errors.ts';
 import { storyIdSchema } from '../../../domain/event-types.ts';
 import { errorPage, notFoundPage, storiesPage, storyPage } from './page-documents.ts';
-import { liveBlogScript, liveBlogStylesheet, type Asset } from './page-assets.ts';
+import { browserAssetNames } from './browser-assets.ts';
+import { pageAsset, type Asset } from './page-assets.ts';
 import { defaultPublisher, type NewsPublisher } from './live-blog-json-ld.ts';
 
 export interface PageDependencies {
@@ -82,8 +83,9 @@ export function createPages(deps: PageDependencies): Hono<PageEnv> {
     }
   });
 
-  pages.get('/assets/live-blog.js', (c) => serveAsset(c, liveBlogScript));
-  pages.get('/assets/live-blog.css', (c) => serveAsset(c, liveBlogStylesheet));
+  for (const name of browserAssetNames) {
+    pages.get(`/assets/${name}`, (c) => serveAsset(c, () => pageAsset(name)));
+  }
 
   pages.onError((error, c) => {
     const requestId = c.get('requestId') ?? '';
