@@ -4,6 +4,7 @@
  * runs them as the issue measured them, by hand, and is not in CI:
  *
  *   npm run attacks                  # DATABASE_URL names a PostgreSQL server, else embedded
+ *   npm run attacks -- --only=a,b    # some of them
  *
  * Each attack gets a fresh server (warmed up: the big story read once, so its caches are full)
  * and reports the server's resident memory (VmRSS from /proc) idle and at its peak during the
@@ -30,6 +31,7 @@
  */
 import http from 'node:http';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { openStoryline, seedIfEmpty } from '../src/composition.ts';
@@ -41,6 +43,9 @@ import { startStoryline, type ServerProcess } from './lib/processes.ts';
 import { Scope } from './lib/scenario.ts';
 import { latencies, type Latencies } from './lib/stats.ts';
 
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+/** `--only=a,c`: some of the attacks, by letter. */
+const only = args.only?.split(',').map((name) => name.trim()) ?? null;
 const megabyte = 1024 * 1024;
 const maxRssGrowthMb = 150;
 const maxReadP99Ms = 100;
@@ -96,6 +101,7 @@ async function attacks(): Promise<void> {
     env: Readonly<Record<string, string>>,
     attack: (server: ServerProcess, idleBytes: number) => Promise<void>,
   ) => {
+    if (only !== null && !only.includes(label.charAt(0))) return;
     const local = new Scope();
     try {
       const server = await startStoryline(local, { name: label, databaseUrl, env });
@@ -546,13 +552,15 @@ async function starFlood(server: ServerProcess, idle: number): Promise<void> {
   }
   const sent = performance.now();
   let lastCount = -1;
+  let quietSince = performance.now();
   // Done when closed, or when the snapshots stop coming.
   await until(() => {
     if (state.code !== null) return true;
     const count = frames.get('snapshot') ?? 0;
-    const still = count === lastCount;
+    if (count !== lastCount) quietSince = performance.now();
     lastCount = count;
-    return still && performance.now() - sent > 3000;
+    // Every subscribe answered and no snapshot for a second: the server has done all it will.
+    return (frames.get('subscribed') ?? 0) >= 401 && performance.now() - quietSince > 1000;
   }, started + 30_000);
   await sleep(1000);
   const during = await reads();
