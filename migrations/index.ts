@@ -7,6 +7,7 @@ import * as boundedStoryView from './0004_bounded_story_view.ts';
 import * as tokenScopes from './0005_token_scopes.ts';
 import * as webhooks from './0006_webhooks.ts';
 import * as drafts from './0007_drafts.ts';
+import * as deskSessions from './0008_desk_sessions.ts';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_event_log': eventLog,
@@ -16,4 +17,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_token_scopes': tokenScopes,
   '0006_webhooks': webhooks,
   '0007_drafts': drafts,
+  '0008_desk_sessions': deskSessions,
 };

@@ -36,6 +36,7 @@ import { PostgresEventLog } from './adapters/postgres/postgres-event-log.ts';
 import { PostgresReader } from './adapters/postgres/postgres-reader.ts';
 import { PostgresListener } from './adapters/postgres/postgres-listener.ts';
 import { PostgresTokens, tokensChannel } from './adapters/postgres/postgres-tokens.ts';
+import { PostgresDeskSessions } from './adapters/postgres/postgres-desk-sessions.ts';
 import { StorylineMetrics } from './adapters/metrics/storyline-metrics.ts';
 import { LiveHub } from './adapters/ws/live-hub.ts';
 import {
@@ -82,6 +83,7 @@ export interface Storyline {
   readonly appender: Appender;
   readonly queries: StoryQueries;
   readonly tokens: PostgresTokens;
+  readonly deskSessions: PostgresDeskSessions;
   readonly reader: PostgresReader;
   /** Drafts and scheduled events, kept outside the log until published. */
   readonly draftStore: PostgresDrafts;
@@ -185,6 +187,7 @@ export async function openStoryline(
     metrics,
     queries: new StoryQueries(reader),
     tokens: new PostgresTokens(connection.db),
+    deskSessions: new PostgresDeskSessions(connection.db),
     draftStore: new PostgresDrafts(connection.db),
     databaseLabel,
     onCommit(listener) {
@@ -315,6 +318,7 @@ export async function startHttpServer(
     drafts,
     queries,
     tokens: storyline.tokens,
+    deskSessions: storyline.deskSessions,
     logger,
     bodyLimit: config.bodyLimit,
     live: {

@@ -176,3 +176,24 @@ export interface TokenStore {
   /** Every token ever made, oldest first, revoked ones included. */
   list(): Promise<readonly TokenInfo[]>;
 }
+
+/**
+ * Sessions of the newsroom desk: a signed-in browser holds a random session id (never the
+ * token); each session has the token's publisher and a CSRF token of its own.
+ */
+export interface DeskSession {
+  readonly publisher: Publisher;
+  readonly csrfToken: string;
+  /** Identifies the token the session was opened with, for per-token limits (not the token). */
+  readonly tokenKey: string;
+  readonly expiresAt: Date;
+}
+
+export interface DeskSessionStore {
+  /** Opens a session for a valid token: its id (the one time it is seen) and the session. */
+  open(token: string): Promise<{ readonly id: string; readonly session: DeskSession } | null>;
+  /** The live session with that id: not expired, its token not revoked; else null. */
+  find(id: string): Promise<DeskSession | null>;
+  /** Ends a session (signing out); unknown ids are ignored. */
+  end(id: string): Promise<void>;
+}

@@ -346,7 +346,26 @@ function paragraphs(text: string): Html {
     .split(/\n\s*\n|\n/)
     .map((paragraph) => paragraph.trim())
     .filter((paragraph) => paragraph !== '')
-    .map((paragraph) => html`<p class="entry-body">${paragraph}</p>`)}`;
+    .map((paragraph) => html`<p class="entry-body">${withLinks(paragraph)}</p>`)}`;
+}
+
+/**
+ * Text with its web addresses as links. Only `http://` and `https://` become links (nothing
+ * else can be written as one), escaped like all text; a trailing full stop, comma or closing
+ * bracket stays text.
+ */
+function withLinks(text: string): Html {
+  const parts: Html[] = [];
+  let last = 0;
+  for (const match of text.matchAll(/\bhttps?:\/\/[^\s<>"]+/gi)) {
+    const url = match[0].replace(/[.,;:!?)\]]+$/, '');
+    const start = match.index;
+    parts.push(html`${text.slice(last, start)}`);
+    parts.push(html`<a href="${url}" rel="noopener noreferrer nofollow ugc">${url}</a>`);
+    last = start + url.length;
+  }
+  parts.push(html`${text.slice(last)}`);
+  return html`${parts}`;
 }
 
 function firstParagraph(text: string): string {

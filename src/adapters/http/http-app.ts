@@ -12,6 +12,7 @@ import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import type { Drafts } from '../../app/drafts.ts';
 import {
   tokenNamePattern,
+  type DeskSessionStore,
   type Publisher,
   type TokenScope,
   type TokenStore,
@@ -27,6 +28,8 @@ import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { cors, type CorsOptions } from './cors.ts';
 import { createDraftRoutes } from './draft-routes.ts';
 import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { deskSessionForApi } from './desk/desk-auth.ts';
+import { createDesk } from './desk/desk-routes.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { maxRequestIdLength, requestIdHeader } from './request-ids.ts';
@@ -63,6 +66,8 @@ export interface HttpDependencies {
    * otherwise end up in the links of a cached response.
    */
   readonly publicUrl?: string | undefined;
+  /** Desk sessions (`/desk`); the API then also accepts a desk session cookie with its CSRF header. */
+  readonly deskSessions?: DeskSessionStore | undefined;
   /** Which other origins' pages may read and write the API; reads by any, writes by none without. */
   readonly cors?: Partial<CorsOptions>;
   /** Drafts and scheduled events (`/v1/stories/{storyId}/drafts`); without them, no such routes. */
@@ -292,19 +297,21 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     takeOrRefuse(perAddress, addressOf(c), 'this address');
     const token = bearerOf(c.req.header('Authorization'));
     if (token === null) {
-      throw new StorylineError(
-        'unauthorized',
-        'this needs Authorization: Bearer <token> (create one with `npm run storyline -- tokens create <name>` in the Storyline checkout)',
-      );
+      // The desk's browser: its session cookie, with the session's CSRF header.
+      const session = await deskSessionForApi(c, deps.deskSessions, publicUrl);
+      if (session === null) {
+        throw new StorylineError(
+          'unauthorized',
+          'this needs Authorization: Bearer <token> (create one with `npm run storyline -- tokens create <name>` in the Storyline checkout)',
+        );
+      }
+      requireScope(session.publisher, scope);
+      takeOrRefuse(perToken, session.tokenKey, 'this token');
+      return session.publisher;
     }
     const publisher = await tokens.verify(token);
     if (publisher === null) throw new StorylineError('unauthorized', 'unknown or revoked token');
-    if (scope === 'admin' && publisher.scope !== 'admin') {
-      throw new StorylineError(
-        'forbidden',
-        `token "${publisher.name}" may not manage tokens or webhooks (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
-      );
-    }
+    requireScope(publisher, scope);
     takeOrRefuse(perToken, token, 'this token');
     return publisher;
   }
@@ -371,6 +378,12 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
 
   app.route('/', createWebhookRoutes({ registry: deps.webhooks, authenticated }));
 
+  if (deps.deskSessions !== undefined) {
+    app.route(
+      '/',
+      createDesk({ sessions: deps.deskSessions, queries, appender, logger, publicUrl }),
+    );
+  }
   app.route(
     '/',
     createPages({
@@ -578,6 +591,15 @@ function storyIdOf(c: Context): string {
     );
   }
   return parsed.data;
+}
+
+function requireScope(publisher: Publisher, scope: TokenScope): void {
+  if (scope === 'admin' && publisher.scope !== 'admin') {
+    throw new StorylineError(
+      'forbidden',
+      `token "${publisher.name}" may not manage tokens or webhooks (that needs an admin token: \`npm run storyline -- tokens create <name> --admin\`)`,
+    );
+  }
 }
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();

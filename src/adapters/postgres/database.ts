@@ -45,6 +45,14 @@ export interface ApiTokensTable {
   revoked_at: Date | null;
 }
 
+export interface DeskSessionsTable {
+  session_hash: string;
+  token_hash: string;
+  csrf_token: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 export interface LogMetaTable {
   singleton: Generated<boolean>;
   log_epoch: Generated<string>;
@@ -75,5 +83,6 @@ export interface Database {
   timeline_entries: TimelineEntriesTable;
   api_tokens: ApiTokensTable;
   log_meta: LogMetaTable;
+  desk_sessions: DeskSessionsTable;
   drafts: DraftsTable;
 }
