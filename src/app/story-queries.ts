@@ -131,9 +131,14 @@ export class StoryQueries {
     const cached = this.cachedStory(storyId);
     if (cached !== undefined) return cached;
     const generation = this.#views.generation;
-    const view = await this.#reader.getStory(storyId);
+    // With a feed, its epoch as the read starts: a replacement of the log that the feed finds
+    // during the read changes the generation, and then the read is not cached.
+    const [view, epoch] = await Promise.all([
+      this.#reader.getStory(storyId),
+      this.#feed?.epoch ?? this.#reader.logInfo().then((info) => info.epoch),
+    ]);
     if (view === null) throw notFound(storyId);
-    const read = { view, json: JSON.stringify(view) };
+    const read = { view, json: JSON.stringify(view), epoch };
     if (this.#feed !== undefined) this.#views.put(read, generation);
     return read;
   }
@@ -146,14 +151,20 @@ export class StoryQueries {
   async timeline(
     storyId: string,
     query: TimelineQuery,
-  ): Promise<{ story: StoryView; entries: readonly TimelineEntry[]; ofStory: boolean }> {
-    const story = await this.story(storyId);
+  ): Promise<{
+    story: StoryView;
+    entries: readonly TimelineEntry[];
+    ofStory: boolean;
+    /** The log's epoch the view was read from. */
+    epoch: string;
+  }> {
+    const { view: story, epoch } = await this.storyRead(storyId);
     const entries = await this.#reader.timeline(storyId, query);
     // The page was read after the view. An event after the view that changed the page either
     // changed or added an entry in it (its updatedPosition says so), or moved one out, and
     // then another moved in, which did. So a page without such an entry is the view's page.
     const ofStory = entries.every((entry) => entry.updatedPosition <= story.position);
-    return { story, entries, ofStory };
+    return { story, entries, ofStory, epoch };
   }
 
   /** A page of the corrections log: the corrections at positions after `after`, oldest first. */

@@ -25,6 +25,11 @@ import type { StoryView } from '../domain/story-view.ts';
 export interface StoryRead {
   readonly view: StoryView;
   readonly json: string;
+  /**
+   * The epoch of the log the view was read from: a position names a version of a story only
+   * within one log (after a restore, another log may have other content at the same position).
+   */
+  readonly epoch: string;
 }
 
 export interface StoryViewCacheOptions {

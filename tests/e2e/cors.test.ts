@@ -119,7 +119,7 @@ describe('a front-end on another origin, in Chromium', () => {
     expect(story, JSON.stringify(story)).toMatchObject({ status: 200 });
     expect(story.body.title).toBe('Across origins');
     // Exposed to the page's script, so it can revalidate and quote the request in a report.
-    expect(story.etag).toMatch(/^"p\d+"$/);
+    expect(story.etag).toMatch(/^"[0-9a-f-]+:p\d+"$/);
     expect(story.requestId).toMatch(/.+/);
     // If-None-Match is not a safelisted header: this goes through a preflight first.
     expect(await call(page, 'readAgain', storyUrl, story.etag)).toEqual({ status: 304 });

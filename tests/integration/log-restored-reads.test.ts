@@ -50,6 +50,12 @@ describe('a database restored under a running server', () => {
     expect((await get('/v1/events?after=0&limit=1')).body.events[0].data.title).toBe('Before');
     expect((await get('/v1/stories/restored/events?after=1')).body.events).toHaveLength(1);
     const oldEpoch = (await get('/v1/events?limit=1')).body.epoch as string;
+    const oldStoryEtag = (await fetch(`${live.url}/v1/stories/restored`)).headers.get('etag');
+    const oldFeed = await fetch(`${live.url}/v1/stories/restored/feed.atom`);
+    const oldFeedEtag = oldFeed.headers.get('etag');
+    expect(await oldFeed.text()).toContain('Said before');
+    expect(oldStoryEtag).not.toBeNull();
+    expect(oldFeedEtag).not.toBeNull();
 
     // The backup: the same story, as long, with other content, and its own epoch.
     const other = await openStoryline(
@@ -89,6 +95,25 @@ describe('a database restored under a running server', () => {
       'the story view of the restored log',
       20_000,
     );
+    // A client holding the old log's ETag for the same position gets the new content, not 304.
+    const revalidated = await fetch(`${live.url}/v1/stories/restored`, {
+      headers: { 'If-None-Match': oldStoryEtag ?? '' },
+    });
+    expect(revalidated.status).toBe(200);
+    expect(((await revalidated.json()) as any).title).toBe('After');
+    expect(revalidated.headers.get('etag')).not.toBe(oldStoryEtag);
+    const feed = await fetch(`${live.url}/v1/stories/restored/feed.atom`, {
+      headers: { 'If-None-Match': oldFeedEtag ?? '' },
+    });
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain('Said after');
+    expect(feed.headers.get('etag')).not.toBe(oldFeedEtag);
+    // Within one log the ETag still means "unchanged".
+    const again = await fetch(`${live.url}/v1/stories/restored`, {
+      headers: { 'If-None-Match': revalidated.headers.get('etag') ?? '' },
+    });
+    expect(again.status).toBe(304);
+
     const timeline = await get('/v1/stories/restored/timeline');
     expect(timeline.body.entries.map((entry: any) => entry.headline)).toEqual(['Said after']);
     expect((await get('/v1/stories/restored/state?at=1')).body.title).toBe('After');

@@ -9,6 +9,7 @@ import type { StoryView } from '../../src/domain/story-view.ts';
 const read = (storyId: string, position: number, size = 10): StoryRead => ({
   view: { storyId, position, version: position } as StoryView,
   json: 'x'.repeat(size),
+  epoch: 'epoch',
 });
 
 describe('the story view cache', () => {

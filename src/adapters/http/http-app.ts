@@ -249,11 +249,11 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   app.get('/v1/stories/:storyId/events', (c) => eventPages.serve(c, true));
 
   app.get('/v1/stories/:storyId/feed.atom', async (c) => {
-    const { story, entries } = await queries.timeline(storyIdOf(c), {
+    const { story, entries, epoch } = await queries.timeline(storyIdOf(c), {
       order: 'desc',
       limit: feedEntryLimit,
     });
-    const etag = `"p${story.position}"`;
+    const etag = storyEtag(epoch, story.position);
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (matchesEtag(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
@@ -440,11 +440,18 @@ const encodedStories = new WeakMap<StoryRead, { readonly body: Body; readonly et
 function encodedStory(read: StoryRead): { readonly body: Body; readonly etag: string } {
   let encoded = encodedStories.get(read);
   if (encoded === undefined) {
-    encoded = { body: utf8.encode(read.json), etag: `"p${read.view.position}"` };
+    encoded = { body: utf8.encode(read.json), etag: storyEtag(read.epoch, read.view.position) };
     encodedStories.set(read, encoded);
   }
   return encoded;
 }
+
+/**
+ * A version of a story: its position, within one log. The epoch is part of it because a restored
+ * database may hold other content at the same position, and a client's old ETag must not get a
+ * 304 for it.
+ */
+const storyEtag = (epoch: string, position: number): string => `"${epoch}:p${position}"`;
 
 interface EncodedPage {
   readonly body: Body;

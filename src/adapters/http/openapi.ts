@@ -369,7 +369,7 @@ const operations: readonly Operation[] = [
     tag: 'read',
     summary: 'The story as it stands',
     description:
-      'Summary, key events, pinned entry, actors and their latest statements, claims (their disputes are on their timeline entries), counts. Its size does not grow with corrections or disputes: the corrections log is at `/corrections`. The ETag is `"p<position>"`; send it back as `If-None-Match` to get 304 while nothing changed.',
+      'Summary, key events, pinned entry, actors and their latest statements, claims (their disputes are on their timeline entries), counts. Its size does not grow with corrections or disputes: the corrections log is at `/corrections`. The ETag is `"<epoch>:p<position>"` (with the log’s epoch, so that a restored database never answers 304 for other content at the same position); send it back as `If-None-Match` to get 304 while nothing changed.',
     parameters: [
       storyIdParameter,
       {
@@ -383,7 +383,7 @@ const operations: readonly Operation[] = [
     responses: {
       '200': {
         description: 'the story view',
-        headers: { ETag: { schema: { type: 'string' }, description: '`"p<position>"`' } },
+        headers: { ETag: { schema: { type: 'string' }, description: '`"<epoch>:p<position>"`' } },
         content: json(ref('StoryView')),
       },
       '304': { description: 'unchanged since the ETag sent in If-None-Match' },
