@@ -6,7 +6,7 @@
  * Everything from the log or the editor goes through `html`, which escapes it.
  */
 import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
-import { html, type Html } from './html.ts';
+import { html, type Html, type HtmlValue } from './html.ts';
 import { renderEntry } from './story-markup.ts';
 import { zoneLabel } from './times.ts';
 
@@ -42,6 +42,36 @@ export function fieldError(id: string, message: string | undefined): Html {
   </p>`;
 }
 
+interface TextFieldOptions {
+  /** The control's id; its hint and error slot are `{id}-hint` and `{id}-error`. */
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  /** A textarea of this many rows; a one-line input without. */
+  readonly rows?: number;
+  readonly hint?: HtmlValue;
+}
+
+/** A labelled text control tied to its hint and error slot, as every desk form lays them out. */
+function textField({ id, name, label, rows, hint }: TextFieldOptions): Html {
+  const describedBy = `${hint === undefined ? '' : `${id}-hint `}${id}-error`;
+  return html`<div class="field">
+    <label for="${id}">${label}</label>
+    ${
+      rows === undefined
+        ? html`<input id="${id}" name="${name}" aria-describedby="${describedBy}" />`
+        : html`<textarea
+            id="${id}"
+            name="${name}"
+            rows="${rows}"
+            aria-describedby="${describedBy}"
+          ></textarea>`
+    }
+    ${hint === undefined ? '' : html`<p class="hint" id="${id}-hint">${hint}</p>`}
+    ${fieldError(`${id}-error`, undefined)}
+  </div>`;
+}
+
 /** One entry on the desk: the public markup, then its actions and the place for their forms. */
 export function deskEntry(entry: TimelineEntry, projection: StoryProjection): Html {
   return html`<li class="desk-entry" data-development-id="${entry.developmentId}">
@@ -66,24 +96,14 @@ export function developmentFields(
   const described = (name: string, hint = false) =>
     `${hint ? `${id(name)}-hint ` : ''}${id(name)}-error`;
   const slot = (name: string) => fieldError(`${id(name)}-error`, undefined);
-  return html`<div class="field">
-      <label for="${id('headline')}">Headline</label>
-      <input id="${id('headline')}" name="headline" aria-describedby="${described('headline')}" />
-      ${slot('headline')}
-    </div>
-    <div class="field">
-      <label for="${id('body')}">Body</label>
-      <textarea
-        id="${id('body')}"
-        name="body"
-        rows="5"
-        aria-describedby="${described('body', true)}"
-      ></textarea>
-      <p class="hint" id="${id('body')}-hint">
-        A blank line starts a paragraph; web addresses become links.
-      </p>
-      ${slot('body')}
-    </div>
+  return html`${textField({ id: id('headline'), name: 'headline', label: 'Headline' })}
+    ${textField({
+      id: id('body'),
+      name: 'body',
+      label: 'Body',
+      rows: 5,
+      hint: 'A blank line starts a paragraph; web addresses become links.',
+    })}
     <div class="field-row">
       <div class="field">
         <label for="${id('kind')}">Kind</label>
@@ -106,33 +126,21 @@ export function developmentFields(
         ${slot('occurredAt')}
       </div>
     </div>
-    <div class="field">
-      <label for="${id('actors')}">Actors</label>
-      <textarea
-        id="${id('actors')}"
-        name="actors"
-        rows="2"
-        aria-describedby="${described('actors', true)}"
-      ></textarea>
-      <p class="hint" id="${id('actors')}-hint">One a line: name, then a comma and the role.</p>
-      ${slot('actors')}
-    </div>
-    <div class="field">
-      <label for="${id('location')}">Location</label>
-      <input id="${id('location')}" name="location" aria-describedby="${described('location')}" />
-      ${slot('location')}
-    </div>
-    <div class="field">
-      <label for="${id('sources')}">Sources</label>
-      <textarea
-        id="${id('sources')}"
-        name="sources"
-        rows="2"
-        aria-describedby="${described('sources', true)}"
-      ></textarea>
-      <p class="hint" id="${id('sources')}-hint">One a line: the name, then its https:// link.</p>
-      ${slot('sources')}
-    </div>
+    ${textField({
+      id: id('actors'),
+      name: 'actors',
+      label: 'Actors',
+      rows: 2,
+      hint: 'One a line: name, then a comma and the role.',
+    })}
+    ${textField({ id: id('location'), name: 'location', label: 'Location' })}
+    ${textField({
+      id: id('sources'),
+      name: 'sources',
+      label: 'Sources',
+      rows: 2,
+      hint: 'One a line: the name, then its https:// link.',
+    })}
     <div class="field field-check">
       <input id="${id('keyEvent')}" name="keyEvent" type="checkbox" />
       <label for="${id('keyEvent')}">Key event</label>
@@ -187,17 +195,13 @@ export function correctionForm(
   >
     <div class="conflict" role="alert" hidden></div>
     ${developmentFields(prefix, kinds, timeZone)}
-    <div class="field">
-      <label for="${prefix}-note">Note</label>
-      <textarea
-        id="${prefix}-note"
-        name="note"
-        rows="2"
-        aria-describedby="${prefix}-note-hint ${prefix}-note-error"
-      ></textarea>
-      <p class="hint" id="${prefix}-note-hint">Shown to readers with the correction.</p>
-      ${fieldError(`${prefix}-note-error`, undefined)}
-    </div>
+    ${textField({
+      id: `${prefix}-note`,
+      name: 'note',
+      label: 'Note',
+      rows: 2,
+      hint: 'Shown to readers with the correction.',
+    })}
     <fieldset class="field severity">
       <legend>Severity</legend>
       <label
@@ -224,19 +228,13 @@ export function retractionForm(developmentId: string): Html {
     novalidate
   >
     <div class="conflict" role="alert" hidden></div>
-    <div class="field">
-      <label for="${id}">Reason</label>
-      <textarea
-        id="${id}"
-        name="reason"
-        rows="2"
-        aria-describedby="${id}-hint ${id}-error"
-      ></textarea>
-      <p class="hint" id="${id}-hint">
-        Readers see the reason; the update stays on the page, marked retracted.
-      </p>
-      ${fieldError(`${id}-error`, undefined)}
-    </div>
+    ${textField({
+      id,
+      name: 'reason',
+      label: 'Reason',
+      rows: 2,
+      hint: 'Readers see the reason; the update stays on the page, marked retracted.',
+    })}
     <p class="form-error" role="alert" hidden></p>
     <div class="button-row">
       <button type="submit" class="button button-danger">Retract</button>
@@ -254,31 +252,9 @@ export function disputeForm(developmentId: string): Html {
     novalidate
   >
     <div class="conflict" role="alert" hidden></div>
-    <div class="field">
-      <label for="${prefix}-by">Disputed by</label>
-      <input id="${prefix}-by" name="by" aria-describedby="${prefix}-by-error" />
-      ${fieldError(`${prefix}-by-error`, undefined)}
-    </div>
-    <div class="field">
-      <label for="${prefix}-statement">Statement</label>
-      <textarea
-        id="${prefix}-statement"
-        name="statement"
-        rows="2"
-        aria-describedby="${prefix}-statement-error"
-      ></textarea>
-      ${fieldError(`${prefix}-statement-error`, undefined)}
-    </div>
-    <div class="field">
-      <label for="${prefix}-sources">Sources</label>
-      <textarea
-        id="${prefix}-sources"
-        name="sources"
-        rows="2"
-        aria-describedby="${prefix}-sources-error"
-      ></textarea>
-      ${fieldError(`${prefix}-sources-error`, undefined)}
-    </div>
+    ${textField({ id: `${prefix}-by`, name: 'by', label: 'Disputed by' })}
+    ${textField({ id: `${prefix}-statement`, name: 'statement', label: 'Statement', rows: 2 })}
+    ${textField({ id: `${prefix}-sources`, name: 'sources', label: 'Sources', rows: 2 })}
     <p class="form-error" role="alert" hidden></p>
     <div class="button-row">
       <button type="submit" class="button button-primary">Publish dispute</button>
