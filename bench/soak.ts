@@ -36,7 +36,7 @@ import { openStoryline } from '../src/composition.ts';
 import { projectRoot } from '../src/config.ts';
 import { openBenchServer } from './lib/database.ts';
 import { rssBytesOf, startStoryline } from './lib/processes.ts';
-import { Scope } from './lib/scenario.ts';
+import { Scope, runScript } from './lib/scenario.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,17 +88,7 @@ interface Sample {
 }
 
 const scope = new Scope();
-let exitCode = 0;
-try {
-  exitCode = await soak();
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  const errors = await scope.close();
-  for (const error of errors) console.error('while cleaning up:', error);
-}
-process.exit(exitCode);
+await runScript(scope, soak);
 
 async function soak(): Promise<number> {
   const database = await openBenchServer();
