@@ -37,6 +37,7 @@ import { projectRoot } from '../src/config.ts';
 import { openBenchServer } from './lib/database.ts';
 import { rssBytesOf, startStoryline } from './lib/processes.ts';
 import { Scope, runScript } from './lib/scenario.ts';
+import { sseFieldReader } from '../tests/support/sse-fields.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -451,20 +452,9 @@ function startSseSubscriber(
           continue;
         }
         counts.sseConnections += 1;
-        const decoder = new TextDecoder();
-        let buffer = '';
+        const read = sseFieldReader();
         for await (const chunk of response.body) {
-          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const fields = new Map<string, string>();
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':') || line === '') continue;
-              const colon = line.indexOf(':');
-              fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
-            }
+          for (const fields of read(chunk as Uint8Array)) {
             const event = fields.get('event');
             if (event === 'subscribed') {
               const data = JSON.parse(fields.get('data') ?? '{}') as { recovered?: boolean };
