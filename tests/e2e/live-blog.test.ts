@@ -7,9 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedIfEmpty } from '../../src/composition.ts';
-import { silentLogger } from '../support/harness.ts';
-import { development, startLiveServer, type LiveServer } from '../support/live-server.ts';
+import { development, type LiveServer } from '../support/live-server.ts';
 import { projectRoot } from '../support/run-cli.ts';
 import {
   connectionIs,
@@ -21,6 +19,7 @@ import {
   timelineIds,
   type OpenedPage,
 } from './support/chromium.ts';
+import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('the live-blog page', () => {
   let live: LiveServer;
@@ -44,8 +43,7 @@ describe('the live-blog page', () => {
   };
 
   beforeAll(async () => {
-    live = await startLiveServer();
-    await seedIfEmpty(live.h.storyline, path.join(projectRoot, 'events'), silentLogger);
+    live = await startSeededLiveServer();
     browser = await launchChromium();
   });
 

@@ -4,13 +4,9 @@
  * the first update is on the first screen of a phone, and the home page lists every story with
  * its status, last update and counts.
  */
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedIfEmpty } from '../../src/composition.ts';
-import { silentLogger } from '../support/harness.ts';
-import { opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
-import { projectRoot } from '../support/run-cli.ts';
+import { opened, type LiveServer } from '../support/live-server.ts';
 import {
   connectionIs,
   eventually,
@@ -20,6 +16,7 @@ import {
   seededStoryId as storyId,
   type OpenedPage,
 } from './support/chromium.ts';
+import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('times, feeds and layout on the page', () => {
   let live: LiveServer;
@@ -32,8 +29,7 @@ describe('times, feeds and layout on the page', () => {
   };
 
   beforeAll(async () => {
-    live = await startLiveServer();
-    await seedIfEmpty(live.h.storyline, path.join(projectRoot, 'events'), silentLogger);
+    live = await startSeededLiveServer();
     browser = await launchChromium();
   });
 

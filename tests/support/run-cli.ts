@@ -65,3 +65,13 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+/** Signals every child still running (neither exited nor killed) and waits for each to exit. */
+export async function stopRunning(
+  children: readonly ChildProcess[],
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill(signal);
+  await Promise.all(running.map((child) => exitOf(child)));
+}
