@@ -81,7 +81,4 @@ export const development = (headline = `update ${++counter}`, body?: string) => 
   },
 });
 
-export const opened = (title: string) => ({
-  type: 'story.opened',
-  data: { title, timeZone: 'Europe/Moscow' },
-});
+export { opened } from './new-events.ts';
