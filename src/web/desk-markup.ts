@@ -178,6 +178,41 @@ export function deskEntryActions(entry: TimelineEntry, story: StoryView): Html {
     </button>`;
 }
 
+interface ActionFormOptions {
+  /** What the desk script knows the form by (`data-form`), and its class: `{className}`. */
+  readonly form: 'correct' | 'retract' | 'dispute';
+  readonly className: string;
+  readonly label: string;
+  readonly submit: string;
+  readonly danger?: boolean;
+}
+
+/**
+ * An entry's action form: a slot for a conflict notice, the fields, a slot for the form's own
+ * error, then its submit and close buttons.
+ */
+function actionForm(options: ActionFormOptions, fields: Html): Html {
+  return html`<form
+    class="desk-form ${options.className}"
+    data-form="${options.form}"
+    aria-label="${options.label}"
+    novalidate
+  >
+    <div class="conflict" role="alert" hidden></div>
+    ${fields}
+    <p class="form-error" role="alert" hidden></p>
+    <div class="button-row">
+      <button
+        type="submit"
+        class="button ${options.danger === true ? 'button-danger' : 'button-primary'}"
+      >
+        ${options.submit}
+      </button>
+      <button type="button" class="button" data-action="close-panel">Close</button>
+    </div>
+  </form>`;
+}
+
 export type Severity = 'typo' | 'clarification' | 'correction';
 
 /** The "Correct" form: the development's fields prefilled by the script, a note and a severity. */
@@ -187,80 +222,70 @@ export function correctionForm(
   timeZone: string,
 ): Html {
   const prefix = `correct-${developmentId}`;
-  return html`<form
-    class="desk-form correction-form"
-    data-form="correct"
-    aria-label="Correct this update"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    ${developmentFields(prefix, kinds, timeZone)}
-    ${textField({
-      id: `${prefix}-note`,
-      name: 'note',
-      label: 'Note',
-      rows: 2,
-      hint: 'Shown to readers with the correction.',
-    })}
-    <fieldset class="field severity">
-      <legend>Severity</legend>
-      <label
-        ><input type="radio" name="severity" value="clarification" checked /> Clarification</label
-      >
-      <label><input type="radio" name="severity" value="correction" /> Correction</label>
-      <label><input type="radio" name="severity" value="typo" /> Typo</label>
-    </fieldset>
-    <section class="diff-preview" aria-label="What readers will see" aria-live="polite"></section>
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-primary">Publish correction</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+  return actionForm(
+    {
+      form: 'correct',
+      className: 'correction-form',
+      label: 'Correct this update',
+      submit: 'Publish correction',
+    },
+    html` ${developmentFields(prefix, kinds, timeZone)}
+      ${textField({
+        id: `${prefix}-note`,
+        name: 'note',
+        label: 'Note',
+        rows: 2,
+        hint: 'Shown to readers with the correction.',
+      })}
+      <fieldset class="field severity">
+        <legend>Severity</legend>
+        <label
+          ><input type="radio" name="severity" value="clarification" checked /> Clarification</label
+        >
+        <label><input type="radio" name="severity" value="correction" /> Correction</label>
+        <label><input type="radio" name="severity" value="typo" /> Typo</label>
+      </fieldset>
+      <section
+        class="diff-preview"
+        aria-label="What readers will see"
+        aria-live="polite"
+      ></section>`,
+  );
 }
 
 export function retractionForm(developmentId: string): Html {
   const id = `retract-${developmentId}-reason`;
-  return html`<form
-    class="desk-form retraction-form"
-    data-form="retract"
-    aria-label="Retract this update"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    ${textField({
+  return actionForm(
+    {
+      form: 'retract',
+      className: 'retraction-form',
+      label: 'Retract this update',
+      submit: 'Retract',
+      danger: true,
+    },
+    textField({
       id,
       name: 'reason',
       label: 'Reason',
       rows: 2,
       hint: 'Readers see the reason; the update stays on the page, marked retracted.',
-    })}
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-danger">Retract</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+    }),
+  );
 }
 
 export function disputeForm(developmentId: string): Html {
   const prefix = `dispute-${developmentId}`;
-  return html`<form
-    class="desk-form dispute-form"
-    data-form="dispute"
-    aria-label="Dispute this claim"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    ${textField({ id: `${prefix}-by`, name: 'by', label: 'Disputed by' })}
+  return actionForm(
+    {
+      form: 'dispute',
+      className: 'dispute-form',
+      label: 'Dispute this claim',
+      submit: 'Publish dispute',
+    },
+    html` ${textField({ id: `${prefix}-by`, name: 'by', label: 'Disputed by' })}
     ${textField({ id: `${prefix}-statement`, name: 'statement', label: 'Statement', rows: 2 })}
-    ${textField({ id: `${prefix}-sources`, name: 'sources', label: 'Sources', rows: 2 })}
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-primary">Publish dispute</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+    ${textField({ id: `${prefix}-sources`, name: 'sources', label: 'Sources', rows: 2 })}`,
+  );
 }
 
 /** One changed field of a correction, as readers will see it: the old value struck through. */
