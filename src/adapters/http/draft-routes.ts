@@ -8,10 +8,9 @@ import { Hono, type Context } from 'hono';
 import { editableStatuses, type Drafts } from '../../app/drafts.ts';
 import type { Publisher, TokenScope } from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
-import { storyIdSchema } from '../../domain/event-types.ts';
 import { createDraftSchema, draftListQuery, updateDraftSchema } from './draft-schemas.ts';
 import { clientText } from './error-responses.ts';
-import { parseInput } from './input-validation.ts';
+import { parseInput, storyIdOf } from './input-validation.ts';
 import { withBody } from './json-body.ts';
 import { requireMayPublishTo } from './publish-permission.ts';
 
@@ -100,19 +99,6 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
   });
 
   return app;
-}
-
-function storyIdOf(c: Context<Env>): string {
-  const storyId = c.req.param('storyId') ?? '';
-  const parsed = storyIdSchema.safeParse(storyId);
-  if (!parsed.success) {
-    throw new StorylineError(
-      'invalid_request',
-      'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId: clientText(storyId) },
-    );
-  }
-  return parsed.data;
 }
 
 /** A draft id is a UUID; anything else names no draft. */

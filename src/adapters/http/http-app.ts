@@ -19,17 +19,17 @@ import {
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
-import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
+import { appendBodySchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { createWebhookRoutes } from '../webhooks/webhook-routes.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { cors, type CorsOptions } from './cors.ts';
 import { createDraftRoutes } from './draft-routes.ts';
-import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { errorBody, httpStatusOf } from './error-responses.ts';
 import { deskSessionForApi } from './desk/desk-auth.ts';
 import { createDesk } from './desk/desk-routes.ts';
-import { parseInput } from './input-validation.ts';
+import { parseInput, storyIdOf } from './input-validation.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { requireMayPublishTo } from './publish-permission.ts';
@@ -574,19 +574,6 @@ const pageSize = (page: EncodedPage): number => page.body.byteLength;
 function searchOf(url: string): string {
   const start = url.indexOf('?');
   return start < 0 ? '' : url.slice(start);
-}
-
-function storyIdOf(c: Context): string {
-  const storyId = c.req.param('storyId') ?? '';
-  const parsed = storyIdSchema.safeParse(storyId);
-  if (!parsed.success) {
-    throw new StorylineError(
-      'invalid_request',
-      'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId: clientText(storyId) },
-    );
-  }
-  return parsed.data;
 }
 
 function requireScope(publisher: Publisher, scope: TokenScope): void {
