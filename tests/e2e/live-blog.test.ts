@@ -14,22 +14,19 @@ import {
   eventually,
   expectNoScriptErrors,
   launchChromium,
-  openPage,
+  pageOpener,
   seededStoryId as storyId,
   timelineIds,
-  type OpenedPage,
 } from './support/chromium.ts';
 import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('the live-blog page', () => {
   let live: LiveServer;
   let browser: Browser;
-  const opened: OpenedPage[] = [];
-  const open = async (pathname: string, viewport?: { width: number; height: number }) => {
-    const page = await openPage(browser, `${live.url}${pathname}`, viewport ? { viewport } : {});
-    opened.push(page);
-    return page;
-  };
+  const { opened, open } = pageOpener(
+    () => browser,
+    () => live.url,
+  );
   /** The story's development ids as the API has them, newest first (the page's order). */
   const apiTimeline = async (): Promise<any[]> => {
     const response = await fetch(`${live.url}/v1/stories/${storyId}/timeline?order=desc&limit=500`);

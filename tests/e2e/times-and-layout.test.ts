@@ -12,21 +12,18 @@ import {
   eventually,
   expectNoScriptErrors,
   launchChromium,
-  openPage,
+  pageOpener,
   seededStoryId as storyId,
-  type OpenedPage,
 } from './support/chromium.ts';
 import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('times, feeds and layout on the page', () => {
   let live: LiveServer;
   let browser: Browser;
-  const pages: OpenedPage[] = [];
-  const open = async (pathname: string, viewport?: { width: number; height: number }) => {
-    const page = await openPage(browser, `${live.url}${pathname}`, viewport ? { viewport } : {});
-    pages.push(page);
-    return page;
-  };
+  const { opened: pages, open } = pageOpener(
+    () => browser,
+    () => live.url,
+  );
 
   beforeAll(async () => {
     live = await startSeededLiveServer();
