@@ -40,7 +40,7 @@ import { openBenchServer } from './lib/database.ts';
 import { development, storyOpened } from './lib/events.ts';
 import { frameType } from './lib/live-clients.ts';
 import { startStoryline, type ServerProcess } from './lib/processes.ts';
-import { Scope } from './lib/scenario.ts';
+import { Scope, runScript } from './lib/scenario.ts';
 import { latencies, type Latencies } from './lib/stats.ts';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
@@ -65,25 +65,17 @@ const check = (ok: boolean, what: string) => {
 };
 
 const scope = new Scope();
-let exitCode = 0;
 const began = performance.now();
-try {
+await runScript(scope, async () => {
   await attacks();
   console.log(`\ntook ${seconds(performance.now() - began)}`);
   if (violations.length > 0) {
     console.log(`\nBOUNDS BROKEN:\n- ${violations.join('\n- ')}`);
-    exitCode = 1;
-  } else {
-    console.log('\nOK: every bound held');
+    return 1;
   }
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  const errors = await scope.close();
-  for (const error of errors) console.error('while cleaning up:', error);
-}
-process.exit(exitCode);
+  console.log('\nOK: every bound held');
+  return 0;
+});
 
 async function attacks(): Promise<void> {
   const database = await openBenchServer();

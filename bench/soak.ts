@@ -36,7 +36,8 @@ import { openStoryline } from '../src/composition.ts';
 import { projectRoot } from '../src/config.ts';
 import { openBenchServer } from './lib/database.ts';
 import { rssBytesOf, startStoryline } from './lib/processes.ts';
-import { Scope } from './lib/scenario.ts';
+import { Scope, runScript } from './lib/scenario.ts';
+import { sseFieldReader } from '../tests/support/sse-fields.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,17 +89,7 @@ interface Sample {
 }
 
 const scope = new Scope();
-let exitCode = 0;
-try {
-  exitCode = await soak();
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  const errors = await scope.close();
-  for (const error of errors) console.error('while cleaning up:', error);
-}
-process.exit(exitCode);
+await runScript(scope, soak);
 
 async function soak(): Promise<number> {
   const database = await openBenchServer();
@@ -461,20 +452,9 @@ function startSseSubscriber(
           continue;
         }
         counts.sseConnections += 1;
-        const decoder = new TextDecoder();
-        let buffer = '';
+        const read = sseFieldReader();
         for await (const chunk of response.body) {
-          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const fields = new Map<string, string>();
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':') || line === '') continue;
-              const colon = line.indexOf(':');
-              fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
-            }
+          for (const fields of read(chunk as Uint8Array)) {
             const event = fields.get('event');
             if (event === 'subscribed') {
               const data = JSON.parse(fields.get('data') ?? '{}') as { recovered?: boolean };

@@ -42,6 +42,25 @@ export class Scope {
   }
 }
 
+/**
+ * A stand-alone bench script's entry (soak, attacks): runs `main`, then closes `scope` whatever
+ * happened, and exits with `main`'s code (1 if it threw). It exits explicitly so that a handle
+ * left open by a failed run cannot keep the process alive.
+ */
+export async function runScript(scope: Scope, main: () => Promise<number>): Promise<never> {
+  let exitCode = 0;
+  try {
+    exitCode = await main();
+  } catch (error) {
+    console.error(error);
+    exitCode = 1;
+  } finally {
+    const errors = await scope.close();
+    for (const error of errors) console.error('while cleaning up:', error);
+  }
+  process.exit(exitCode);
+}
+
 export interface ScenarioContext {
   readonly options: BenchOptions;
   readonly server: BenchServer;

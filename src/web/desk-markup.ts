@@ -6,7 +6,7 @@
  * Everything from the log or the editor goes through `html`, which escapes it.
  */
 import type { StoryProjection, StoryView, TimelineEntry } from '../domain/story-view.ts';
-import { html, type Html } from './html.ts';
+import { html, type Html, type HtmlValue } from './html.ts';
 import { renderEntry } from './story-markup.ts';
 import { zoneLabel } from './times.ts';
 
@@ -42,6 +42,36 @@ export function fieldError(id: string, message: string | undefined): Html {
   </p>`;
 }
 
+interface TextFieldOptions {
+  /** The control's id; its hint and error slot are `{id}-hint` and `{id}-error`. */
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  /** A textarea of this many rows; a one-line input without. */
+  readonly rows?: number;
+  readonly hint?: HtmlValue;
+}
+
+/** A labelled text control tied to its hint and error slot, as every desk form lays them out. */
+function textField({ id, name, label, rows, hint }: TextFieldOptions): Html {
+  const describedBy = `${hint === undefined ? '' : `${id}-hint `}${id}-error`;
+  return html`<div class="field">
+    <label for="${id}">${label}</label>
+    ${
+      rows === undefined
+        ? html`<input id="${id}" name="${name}" aria-describedby="${describedBy}" />`
+        : html`<textarea
+            id="${id}"
+            name="${name}"
+            rows="${rows}"
+            aria-describedby="${describedBy}"
+          ></textarea>`
+    }
+    ${hint === undefined ? '' : html`<p class="hint" id="${id}-hint">${hint}</p>`}
+    ${fieldError(`${id}-error`, undefined)}
+  </div>`;
+}
+
 /** One entry on the desk: the public markup, then its actions and the place for their forms. */
 export function deskEntry(entry: TimelineEntry, projection: StoryProjection): Html {
   return html`<li class="desk-entry" data-development-id="${entry.developmentId}">
@@ -66,24 +96,14 @@ export function developmentFields(
   const described = (name: string, hint = false) =>
     `${hint ? `${id(name)}-hint ` : ''}${id(name)}-error`;
   const slot = (name: string) => fieldError(`${id(name)}-error`, undefined);
-  return html`<div class="field">
-      <label for="${id('headline')}">Headline</label>
-      <input id="${id('headline')}" name="headline" aria-describedby="${described('headline')}" />
-      ${slot('headline')}
-    </div>
-    <div class="field">
-      <label for="${id('body')}">Body</label>
-      <textarea
-        id="${id('body')}"
-        name="body"
-        rows="5"
-        aria-describedby="${described('body', true)}"
-      ></textarea>
-      <p class="hint" id="${id('body')}-hint">
-        A blank line starts a paragraph; web addresses become links.
-      </p>
-      ${slot('body')}
-    </div>
+  return html`${textField({ id: id('headline'), name: 'headline', label: 'Headline' })}
+    ${textField({
+      id: id('body'),
+      name: 'body',
+      label: 'Body',
+      rows: 5,
+      hint: 'A blank line starts a paragraph; web addresses become links.',
+    })}
     <div class="field-row">
       <div class="field">
         <label for="${id('kind')}">Kind</label>
@@ -106,33 +126,21 @@ export function developmentFields(
         ${slot('occurredAt')}
       </div>
     </div>
-    <div class="field">
-      <label for="${id('actors')}">Actors</label>
-      <textarea
-        id="${id('actors')}"
-        name="actors"
-        rows="2"
-        aria-describedby="${described('actors', true)}"
-      ></textarea>
-      <p class="hint" id="${id('actors')}-hint">One a line: name, then a comma and the role.</p>
-      ${slot('actors')}
-    </div>
-    <div class="field">
-      <label for="${id('location')}">Location</label>
-      <input id="${id('location')}" name="location" aria-describedby="${described('location')}" />
-      ${slot('location')}
-    </div>
-    <div class="field">
-      <label for="${id('sources')}">Sources</label>
-      <textarea
-        id="${id('sources')}"
-        name="sources"
-        rows="2"
-        aria-describedby="${described('sources', true)}"
-      ></textarea>
-      <p class="hint" id="${id('sources')}-hint">One a line: the name, then its https:// link.</p>
-      ${slot('sources')}
-    </div>
+    ${textField({
+      id: id('actors'),
+      name: 'actors',
+      label: 'Actors',
+      rows: 2,
+      hint: 'One a line: name, then a comma and the role.',
+    })}
+    ${textField({ id: id('location'), name: 'location', label: 'Location' })}
+    ${textField({
+      id: id('sources'),
+      name: 'sources',
+      label: 'Sources',
+      rows: 2,
+      hint: 'One a line: the name, then its https:// link.',
+    })}
     <div class="field field-check">
       <input id="${id('keyEvent')}" name="keyEvent" type="checkbox" />
       <label for="${id('keyEvent')}">Key event</label>
@@ -170,6 +178,41 @@ export function deskEntryActions(entry: TimelineEntry, story: StoryView): Html {
     </button>`;
 }
 
+interface ActionFormOptions {
+  /** What the desk script knows the form by (`data-form`), and its class: `{className}`. */
+  readonly form: 'correct' | 'retract' | 'dispute';
+  readonly className: string;
+  readonly label: string;
+  readonly submit: string;
+  readonly danger?: boolean;
+}
+
+/**
+ * An entry's action form: a slot for a conflict notice, the fields, a slot for the form's own
+ * error, then its submit and close buttons.
+ */
+function actionForm(options: ActionFormOptions, fields: Html): Html {
+  return html`<form
+    class="desk-form ${options.className}"
+    data-form="${options.form}"
+    aria-label="${options.label}"
+    novalidate
+  >
+    <div class="conflict" role="alert" hidden></div>
+    ${fields}
+    <p class="form-error" role="alert" hidden></p>
+    <div class="button-row">
+      <button
+        type="submit"
+        class="button ${options.danger === true ? 'button-danger' : 'button-primary'}"
+      >
+        ${options.submit}
+      </button>
+      <button type="button" class="button" data-action="close-panel">Close</button>
+    </div>
+  </form>`;
+}
+
 export type Severity = 'typo' | 'clarification' | 'correction';
 
 /** The "Correct" form: the development's fields prefilled by the script, a note and a severity. */
@@ -179,112 +222,70 @@ export function correctionForm(
   timeZone: string,
 ): Html {
   const prefix = `correct-${developmentId}`;
-  return html`<form
-    class="desk-form correction-form"
-    data-form="correct"
-    aria-label="Correct this update"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    ${developmentFields(prefix, kinds, timeZone)}
-    <div class="field">
-      <label for="${prefix}-note">Note</label>
-      <textarea
-        id="${prefix}-note"
-        name="note"
-        rows="2"
-        aria-describedby="${prefix}-note-hint ${prefix}-note-error"
-      ></textarea>
-      <p class="hint" id="${prefix}-note-hint">Shown to readers with the correction.</p>
-      ${fieldError(`${prefix}-note-error`, undefined)}
-    </div>
-    <fieldset class="field severity">
-      <legend>Severity</legend>
-      <label
-        ><input type="radio" name="severity" value="clarification" checked /> Clarification</label
-      >
-      <label><input type="radio" name="severity" value="correction" /> Correction</label>
-      <label><input type="radio" name="severity" value="typo" /> Typo</label>
-    </fieldset>
-    <section class="diff-preview" aria-label="What readers will see" aria-live="polite"></section>
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-primary">Publish correction</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+  return actionForm(
+    {
+      form: 'correct',
+      className: 'correction-form',
+      label: 'Correct this update',
+      submit: 'Publish correction',
+    },
+    html` ${developmentFields(prefix, kinds, timeZone)}
+      ${textField({
+        id: `${prefix}-note`,
+        name: 'note',
+        label: 'Note',
+        rows: 2,
+        hint: 'Shown to readers with the correction.',
+      })}
+      <fieldset class="field severity">
+        <legend>Severity</legend>
+        <label
+          ><input type="radio" name="severity" value="clarification" checked /> Clarification</label
+        >
+        <label><input type="radio" name="severity" value="correction" /> Correction</label>
+        <label><input type="radio" name="severity" value="typo" /> Typo</label>
+      </fieldset>
+      <section
+        class="diff-preview"
+        aria-label="What readers will see"
+        aria-live="polite"
+      ></section>`,
+  );
 }
 
 export function retractionForm(developmentId: string): Html {
   const id = `retract-${developmentId}-reason`;
-  return html`<form
-    class="desk-form retraction-form"
-    data-form="retract"
-    aria-label="Retract this update"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    <div class="field">
-      <label for="${id}">Reason</label>
-      <textarea
-        id="${id}"
-        name="reason"
-        rows="2"
-        aria-describedby="${id}-hint ${id}-error"
-      ></textarea>
-      <p class="hint" id="${id}-hint">
-        Readers see the reason; the update stays on the page, marked retracted.
-      </p>
-      ${fieldError(`${id}-error`, undefined)}
-    </div>
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-danger">Retract</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+  return actionForm(
+    {
+      form: 'retract',
+      className: 'retraction-form',
+      label: 'Retract this update',
+      submit: 'Retract',
+      danger: true,
+    },
+    textField({
+      id,
+      name: 'reason',
+      label: 'Reason',
+      rows: 2,
+      hint: 'Readers see the reason; the update stays on the page, marked retracted.',
+    }),
+  );
 }
 
 export function disputeForm(developmentId: string): Html {
   const prefix = `dispute-${developmentId}`;
-  return html`<form
-    class="desk-form dispute-form"
-    data-form="dispute"
-    aria-label="Dispute this claim"
-    novalidate
-  >
-    <div class="conflict" role="alert" hidden></div>
-    <div class="field">
-      <label for="${prefix}-by">Disputed by</label>
-      <input id="${prefix}-by" name="by" aria-describedby="${prefix}-by-error" />
-      ${fieldError(`${prefix}-by-error`, undefined)}
-    </div>
-    <div class="field">
-      <label for="${prefix}-statement">Statement</label>
-      <textarea
-        id="${prefix}-statement"
-        name="statement"
-        rows="2"
-        aria-describedby="${prefix}-statement-error"
-      ></textarea>
-      ${fieldError(`${prefix}-statement-error`, undefined)}
-    </div>
-    <div class="field">
-      <label for="${prefix}-sources">Sources</label>
-      <textarea
-        id="${prefix}-sources"
-        name="sources"
-        rows="2"
-        aria-describedby="${prefix}-sources-error"
-      ></textarea>
-      ${fieldError(`${prefix}-sources-error`, undefined)}
-    </div>
-    <p class="form-error" role="alert" hidden></p>
-    <div class="button-row">
-      <button type="submit" class="button button-primary">Publish dispute</button>
-      <button type="button" class="button" data-action="close-panel">Close</button>
-    </div>
-  </form>`;
+  return actionForm(
+    {
+      form: 'dispute',
+      className: 'dispute-form',
+      label: 'Dispute this claim',
+      submit: 'Publish dispute',
+    },
+    html` ${textField({ id: `${prefix}-by`, name: 'by', label: 'Disputed by' })}
+    ${textField({ id: `${prefix}-statement`, name: 'statement', label: 'Statement', rows: 2 })}
+    ${textField({ id: `${prefix}-sources`, name: 'sources', label: 'Sources', rows: 2 })}`,
+  );
 }
 
 /** One changed field of a correction, as readers will see it: the old value struck through. */

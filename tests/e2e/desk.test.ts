@@ -11,7 +11,7 @@ import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { localInputValue } from '../../src/web/desk-times.ts';
 import { silentLogger } from '../support/harness.ts';
 import { startLiveServer, type LiveServer } from '../support/live-server.ts';
-import { exitOf, startServe } from '../support/run-cli.ts';
+import { startServe, stopRunning } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import {
   connectionIs,
@@ -434,9 +434,7 @@ describe('drafts and scheduling on the desk, with two server processes', () => {
       await opened.close();
     }
     await browser.close();
-    const running = servers.filter((child) => child.exitCode === null && child.signalCode === null);
-    for (const child of running) child.kill('SIGTERM');
-    await Promise.all(running.map((child) => exitOf(child)));
+    await stopRunning(servers);
     await storyline.close();
     await database.drop();
   });

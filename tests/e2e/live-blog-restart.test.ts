@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
 import { development } from '../support/live-server.ts';
-import { exitOf, startServe } from '../support/run-cli.ts';
+import { exitOf, startServe, stopRunning } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import {
   connectionIs,
@@ -57,9 +57,7 @@ describe('the live-blog page across a server restart', () => {
   afterAll(async () => {
     await reader?.close();
     await browser.close();
-    const running = servers.filter((child) => child.exitCode === null && child.signalCode === null);
-    for (const child of running) child.kill('SIGTERM');
-    await Promise.all(running.map((child) => exitOf(child)));
+    await stopRunning(servers);
     await storyline.close();
     await database.drop();
   });

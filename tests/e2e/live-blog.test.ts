@@ -7,30 +7,26 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedIfEmpty } from '../../src/composition.ts';
-import { silentLogger } from '../support/harness.ts';
-import { development, startLiveServer, type LiveServer } from '../support/live-server.ts';
+import { development, type LiveServer } from '../support/live-server.ts';
 import { projectRoot } from '../support/run-cli.ts';
 import {
   connectionIs,
   eventually,
   expectNoScriptErrors,
   launchChromium,
-  openPage,
+  pageOpener,
   seededStoryId as storyId,
   timelineIds,
-  type OpenedPage,
 } from './support/chromium.ts';
+import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('the live-blog page', () => {
   let live: LiveServer;
   let browser: Browser;
-  const opened: OpenedPage[] = [];
-  const open = async (pathname: string, viewport?: { width: number; height: number }) => {
-    const page = await openPage(browser, `${live.url}${pathname}`, viewport ? { viewport } : {});
-    opened.push(page);
-    return page;
-  };
+  const { opened, open } = pageOpener(
+    () => browser,
+    () => live.url,
+  );
   /** The story's development ids as the API has them, newest first (the page's order). */
   const apiTimeline = async (): Promise<any[]> => {
     const response = await fetch(`${live.url}/v1/stories/${storyId}/timeline?order=desc&limit=500`);
@@ -44,8 +40,7 @@ describe('the live-blog page', () => {
   };
 
   beforeAll(async () => {
-    live = await startLiveServer();
-    await seedIfEmpty(live.h.storyline, path.join(projectRoot, 'events'), silentLogger);
+    live = await startSeededLiveServer();
     browser = await launchChromium();
   });
 

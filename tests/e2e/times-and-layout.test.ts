@@ -4,36 +4,29 @@
  * the first update is on the first screen of a phone, and the home page lists every story with
  * its status, last update and counts.
  */
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedIfEmpty } from '../../src/composition.ts';
-import { silentLogger } from '../support/harness.ts';
-import { opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
-import { projectRoot } from '../support/run-cli.ts';
+import { opened, type LiveServer } from '../support/live-server.ts';
 import {
   connectionIs,
   eventually,
   expectNoScriptErrors,
   launchChromium,
-  openPage,
+  pageOpener,
   seededStoryId as storyId,
-  type OpenedPage,
 } from './support/chromium.ts';
+import { startSeededLiveServer } from './support/seeded-server.ts';
 
 describe('times, feeds and layout on the page', () => {
   let live: LiveServer;
   let browser: Browser;
-  const pages: OpenedPage[] = [];
-  const open = async (pathname: string, viewport?: { width: number; height: number }) => {
-    const page = await openPage(browser, `${live.url}${pathname}`, viewport ? { viewport } : {});
-    pages.push(page);
-    return page;
-  };
+  const { opened: pages, open } = pageOpener(
+    () => browser,
+    () => live.url,
+  );
 
   beforeAll(async () => {
-    live = await startLiveServer();
-    await seedIfEmpty(live.h.storyline, path.join(projectRoot, 'events'), silentLogger);
+    live = await startSeededLiveServer();
     browser = await launchChromium();
   });
 

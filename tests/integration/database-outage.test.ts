@@ -5,16 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  openStoryline,
-  startHttpServer,
-  type RunningServer,
-  type Storyline,
-} from '../../src/composition.ts';
-import { readConfig } from '../../src/config.ts';
+import { openStoryline, type RunningServer, type Storyline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
-import { development, opened } from '../support/live-server.ts';
+import { development, opened, serveOver } from '../support/live-server.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -32,20 +26,10 @@ describe('a database outage', () => {
     const proxied = new URL(database.url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
-    storyline = await openStoryline(
-      { databaseUrl: proxied.toString(), dataDir: '/nonexistent', poolSize: 4 },
-      silentLogger,
-    );
-    server = await startHttpServer(
-      storyline,
-      {
-        host: '127.0.0.1',
-        port: 0,
-        bodyLimit: 1024 * 1024,
-        live: { ...readConfig({}).live, pollIntervalMs: 200 },
-      },
-      silentLogger,
-    );
+    ({ storyline, server } = await serveOver(proxied.toString(), {
+      poolSize: 4,
+      live: { pollIntervalMs: 200 },
+    }));
     token = await storyline.tokens.create('outage desk');
   });
 

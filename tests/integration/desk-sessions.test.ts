@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/adapters/http/http-app.ts';
-import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { appOver, createHarness, type Harness } from '../support/harness.ts';
 
 const origin = 'http://desk.test';
 
@@ -21,14 +21,7 @@ describe('desk sessions', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    app = createHttpApp({
-      appender: h.storyline.appender,
-      queries: h.storyline.queries,
-      tokens: h.storyline.tokens,
-      deskSessions: h.storyline.deskSessions,
-      logger: silentLogger,
-      bodyLimit: 1024 * 1024,
-    });
+    app = appOver(h, { deskSessions: h.storyline.deskSessions });
     const open = (storyId: string, title: string) =>
       h.append(storyId, {
         events: [{ type: 'story.opened', data: { title, timeZone: 'Europe/Moscow' } }],
@@ -118,13 +111,8 @@ describe('desk sessions', () => {
   });
 
   it('marks the cookie Secure when the desk is served over https', async () => {
-    const secureApp = createHttpApp({
-      appender: h.storyline.appender,
-      queries: h.storyline.queries,
-      tokens: h.storyline.tokens,
+    const secureApp = appOver(h, {
       deskSessions: h.storyline.deskSessions,
-      logger: silentLogger,
-      bodyLimit: 1024 * 1024,
       publicUrl: origin.replace('http:', 'https:'),
     });
     const client = browser(secureApp);

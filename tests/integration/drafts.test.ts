@@ -18,29 +18,13 @@ import { StorylineError } from '../../src/domain/errors.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import { expectError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
+import { corrected, opened, retracted } from '../support/new-events.ts';
 
 type NewEvent = Record<string, unknown>;
 
-const opened = (title = 'A story'): NewEvent => ({
-  type: 'story.opened',
-  data: { title, timeZone: 'Europe/Moscow' },
-});
 const reported = (developmentId: string, headline = `About ${developmentId}`): NewEvent => ({
   type: 'development.reported',
   data: { developmentId, kind: 'statement', headline },
-});
-const corrected = (developmentId: string): NewEvent => ({
-  type: 'development.corrected',
-  data: {
-    developmentId,
-    changes: { headline: `Corrected ${developmentId}` },
-    note: 'the headline was wrong',
-    severity: 'correction',
-  },
-});
-const retracted = (developmentId: string): NewEvent => ({
-  type: 'development.retracted',
-  data: { developmentId, reason: 'unsourced' },
 });
 
 let h: Harness;

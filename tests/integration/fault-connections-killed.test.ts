@@ -15,6 +15,7 @@ import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { isStorylineError } from '../../src/domain/errors.ts';
 import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
+import { expectEveryAcknowledgedOnce } from '../support/log-audit.ts';
 import { development, opened, startLiveServer, type LiveServer } from '../support/live-server.ts';
 import { startRetryingWriters } from '../support/retrying-writers.ts';
 
@@ -104,15 +105,12 @@ describe('pool and LISTEN connections killed under load', () => {
       true,
     );
 
-    const { rows } = await live.h.storyline.connection.pool.query<{
-      id: string;
-      position: string;
-    }>('select id, position from events where position > $1 order by position', [startHead]);
-    expect(rows).toHaveLength(480 + elsewhere);
-    const stored = new Map(rows.map((row) => [row.id, Number(row.position)]));
-    for (const { id, position } of run.acknowledged) expect(stored.get(id)).toBe(position);
-    const positions = rows.map((row) => Number(row.position));
-    expect(positions).toEqual(positions.map((_, index) => startHead + 1 + index));
+    const positions = await expectEveryAcknowledgedOnce(
+      live.h.storyline.connection.pool,
+      startHead,
+      run.acknowledged,
+      480 + elsewhere,
+    );
 
     await until(
       () => subscriber.of('event').length >= positions.length,

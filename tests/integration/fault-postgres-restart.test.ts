@@ -11,17 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDatabase } from '../../src/adapters/postgres/embedded-postgres.ts';
-import {
-  openStoryline,
-  startHttpServer,
-  type RunningServer,
-  type Storyline,
-} from '../../src/composition.ts';
-import { readConfig } from '../../src/config.ts';
+import { type RunningServer, type Storyline } from '../../src/composition.ts';
 import { expectError } from '../support/api-errors.ts';
-import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
-import { development, opened } from '../support/live-server.ts';
+import { expectEveryAcknowledgedOnce } from '../support/log-audit.ts';
+import { development, opened, serveOver } from '../support/live-server.ts';
 import { startPrivateCluster, type PrivateCluster } from '../support/private-cluster.ts';
 import { startRetryingWriters } from '../support/retrying-writers.ts';
 
@@ -38,20 +32,10 @@ describe('PostgreSQL restarted under a running server', () => {
   beforeAll(async () => {
     cluster = await startPrivateCluster();
     await ensureDatabase(cluster.url('postgres'), 'storyline');
-    storyline = await openStoryline(
-      { databaseUrl: cluster.url('storyline'), dataDir: '/nonexistent', poolSize: 6 },
-      silentLogger,
-    );
-    server = await startHttpServer(
-      storyline,
-      {
-        host: '127.0.0.1',
-        port: 0,
-        bodyLimit: 1024 * 1024,
-        live: { ...readConfig({}).live, pollIntervalMs: 200 },
-      },
-      silentLogger,
-    );
+    ({ storyline, server } = await serveOver(cluster.url('storyline'), {
+      poolSize: 6,
+      live: { pollIntervalMs: 200 },
+    }));
     token = await storyline.tokens.create('restart desk');
   });
 
@@ -111,15 +95,12 @@ describe('PostgreSQL restarted under a running server', () => {
       expect(run.acknowledged.length).toBeGreaterThan(acknowledgedWhileDown);
       expect(run.failures.get('503') ?? 0).toBeGreaterThan(0);
 
-      const { rows } = await storyline.connection.pool.query<{ id: string; position: string }>(
-        'select id, position from events where position > $1 order by position',
-        [startHead],
+      const positions = await expectEveryAcknowledgedOnce(
+        storyline.connection.pool,
+        startHead,
+        run.acknowledged,
+        total + 1,
       );
-      expect(rows).toHaveLength(total + 1);
-      const stored = new Map(rows.map((row) => [row.id, Number(row.position)]));
-      for (const { id, position } of run.acknowledged) expect(stored.get(id)).toBe(position);
-      const positions = rows.map((row) => Number(row.position));
-      expect(positions).toEqual(positions.map((_, index) => startHead + 1 + index));
 
       await until(
         () => subscriber.of('event').length >= positions.length,

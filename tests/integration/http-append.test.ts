@@ -11,6 +11,7 @@ import type { RecordedEvent } from '../../src/domain/event-types.ts';
 import type { StoryView, TimelineEntry } from '../../src/domain/story-view.ts';
 import { expectError } from '../support/api-errors.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
+import { corrected, opened, retracted } from '../support/new-events.ts';
 
 /** The body of a 201 or 200 append. */
 type AppendResponse = z.infer<typeof appendResultSchema>;
@@ -33,26 +34,9 @@ async function getJson(h: Harness, path: string): Promise<{ status: number; body
   return { status: res.status, body: await res.json() };
 }
 
-const opened = (title = 'A story'): NewEvent => ({
-  type: 'story.opened',
-  data: { title, timeZone: 'Europe/Moscow' },
-});
 const reported = (developmentId: string, data: Record<string, unknown> = {}): NewEvent => ({
   type: 'development.reported',
   data: { developmentId, kind: 'statement', headline: `About ${developmentId}`, ...data },
-});
-const corrected = (developmentId: string): NewEvent => ({
-  type: 'development.corrected',
-  data: {
-    developmentId,
-    changes: { headline: `Corrected ${developmentId}` },
-    note: 'the headline was wrong',
-    severity: 'correction',
-  },
-});
-const retracted = (developmentId: string): NewEvent => ({
-  type: 'development.retracted',
-  data: { developmentId, reason: 'unsourced' },
 });
 const pinned = (developmentId: string): NewEvent => ({
   type: 'development.pinned',

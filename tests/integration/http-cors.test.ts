@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorsOptions } from '../../src/adapters/http/cors.ts';
-import { createHttpApp } from '../../src/adapters/http/http-app.ts';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
-import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { appOver, createHarness, silentLogger, type Harness } from '../support/harness.ts';
 
 const reader = 'https://reader.example';
 const desk = 'https://desk.example';
@@ -29,14 +28,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 function appWith(cors?: Partial<CorsOptions>) {
-  return createHttpApp({
-    appender: h.storyline.appender,
-    queries: h.storyline.queries,
-    tokens: h.storyline.tokens,
-    logger: silentLogger,
-    bodyLimit: 1024 * 1024,
-    ...(cors === undefined ? {} : { cors }),
-  });
+  return appOver(h, cors === undefined ? {} : { cors });
 }
 
 type App = ReturnType<typeof appWith>;

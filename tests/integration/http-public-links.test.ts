@@ -5,10 +5,9 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpApp } from '../../src/adapters/http/http-app.ts';
 import { startHttpServer, type RunningServer } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
-import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { appOver, createHarness, silentLogger, type Harness } from '../support/harness.ts';
 
 const forged = 'evil.example';
 
@@ -30,15 +29,7 @@ describe('links in feeds and pages', () => {
   });
   afterAll(() => h.close());
 
-  const appWith = (publicUrl?: string) =>
-    createHttpApp({
-      appender: h.storyline.appender,
-      queries: h.storyline.queries,
-      tokens: h.storyline.tokens,
-      logger: silentLogger,
-      bodyLimit: 1024 * 1024,
-      ...(publicUrl === undefined ? {} : { publicUrl }),
-    });
+  const appWith = (publicUrl?: string) => appOver(h, publicUrl === undefined ? {} : { publicUrl });
 
   async function textOf(app: ReturnType<typeof appWith>, path: string): Promise<string> {
     // The URL hono sees is the one the Host header makes on a real server.

@@ -10,7 +10,7 @@ import { StorylineMetrics } from '../../src/adapters/metrics/storyline-metrics.t
 import { createLogger, openStoryline, startHttpServer } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
 import { expectError } from '../support/api-errors.ts';
-import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { appOver, createHarness, silentLogger, type Harness } from '../support/harness.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const opened = (title = 'A story') => ({
@@ -143,14 +143,7 @@ describe('tokens and limits', () => {
 
   describe('rate limits', () => {
     const limitedApp = (rateLimits: Parameters<typeof createHttpApp>[0]['rateLimits']) =>
-      createHttpApp({
-        appender: h.storyline.appender,
-        queries: h.storyline.queries,
-        tokens: h.storyline.tokens,
-        logger: silentLogger,
-        bodyLimit: 1024 * 1024,
-        ...(rateLimits === undefined ? {} : { rateLimits }),
-      });
+      appOver(h, rateLimits === undefined ? {} : { rateLimits });
     const appendTo = (app: ReturnType<typeof limitedApp>, storyId: string, token: string) =>
       request(app, 'POST', `/v1/stories/${storyId}/events`, token, { events: [opened()] });
 

@@ -8,17 +8,10 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe, type LiveStatus } from '../../src/client/index.ts';
-import {
-  openStoryline,
-  startHttpServer,
-  type RunningServer,
-  type Storyline,
-} from '../../src/composition.ts';
-import { readConfig } from '../../src/config.ts';
+import { type RunningServer, type Storyline } from '../../src/composition.ts';
 import type { RecordedEvent } from '../../src/domain/event-types.ts';
-import { silentLogger } from '../support/harness.ts';
 import { LiveClient, until } from '../support/live-client.ts';
-import { development, opened } from '../support/live-server.ts';
+import { development, opened, serveOver } from '../support/live-server.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -49,21 +42,11 @@ describe('a live subscription while the database is away', () => {
     const proxied = new URL(database.url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
-    storyline = await openStoryline(
-      { databaseUrl: proxied.toString(), dataDir: '/nonexistent', poolSize: 4 },
-      silentLogger,
-    );
-    server = await startHttpServer(
-      storyline,
-      {
-        host: '127.0.0.1',
-        port: 0,
-        bodyLimit: 1024 * 1024,
-        // A tail of one event: resuming from an older cursor needs the database.
-        live: { ...readConfig({}).live, pollIntervalMs: 200, tailSize: 1 },
-      },
-      silentLogger,
-    );
+    ({ storyline, server } = await serveOver(proxied.toString(), {
+      poolSize: 4,
+      // A tail of one event: resuming from an older cursor needs the database.
+      live: { pollIntervalMs: 200, tailSize: 1 },
+    }));
     token = await storyline.tokens.create('outage desk');
     await append('outage', [opened('Outage'), development(), development(), development()]);
     epoch = (await storyline.reader.logInfo()).epoch;

@@ -6,10 +6,9 @@
 import path from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpApp } from '../../src/adapters/http/http-app.ts';
 import { seedIfEmpty } from '../../src/composition.ts';
 import { readConfig } from '../../src/config.ts';
-import { createHarness, silentLogger, type Harness } from '../support/harness.ts';
+import { appOver, createHarness, silentLogger, type Harness } from '../support/harness.ts';
 import { projectRoot } from '../support/run-cli.ts';
 
 const jsonLdOf = (page: string): any =>
@@ -22,15 +21,7 @@ describe('publisher and times in pages and feeds', () => {
     STORYLINE_PUBLISHER_URL: 'https://news.example.com',
     STORYLINE_PUBLISHER_LOGO: 'https://news.example.com/logo.png',
   }).publisher;
-  const appWith = (withPublisher: boolean) =>
-    createHttpApp({
-      appender: h.storyline.appender,
-      queries: h.storyline.queries,
-      tokens: h.storyline.tokens,
-      logger: silentLogger,
-      bodyLimit: 1024 * 1024,
-      ...(withPublisher ? { publisher } : {}),
-    });
+  const appWith = (withPublisher: boolean) => appOver(h, withPublisher ? { publisher } : {});
 
   beforeAll(async () => {
     h = await createHarness();

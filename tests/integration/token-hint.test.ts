@@ -9,20 +9,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, exitOf, projectRoot, startServe } from '../support/run-cli.ts';
+import {
+  childEnv,
+  exitOf,
+  outputOf,
+  projectRoot,
+  startServe,
+  type CliResult,
+} from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 /** Runs a command line as a person would paste it into a shell in the checkout. */
-function shell(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: projectRoot, env: childEnv({}) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function shell(command: string): Promise<CliResult> {
+  return outputOf(spawn('sh', ['-c', command], { cwd: projectRoot, env: childEnv({}) }));
 }
 
 function tokenHint(output: string): string {

@@ -12,7 +12,7 @@ import { createWebhookRegistry } from '../../src/adapters/webhooks/webhook-servi
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { silentLogger } from '../support/harness.ts';
 import { development, opened } from '../support/live-server.ts';
-import { exitOf, startServe } from '../support/run-cli.ts';
+import { exitOf, startServe, stopRunning } from '../support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { WebhookReceiver, type Received } from '../support/webhook-receiver.ts';
 
@@ -45,11 +45,7 @@ describe('webhooks with several server processes', () => {
     };
   });
   afterAll(async () => {
-    const running = children.filter(
-      (child) => child.exitCode === null && child.signalCode === null,
-    );
-    for (const child of running) child.kill('SIGKILL');
-    await Promise.all(running.map(exitOf));
+    await stopRunning(children, 'SIGKILL');
     await receiver.stop();
     await storyline.close();
     await database.drop();

@@ -40,6 +40,24 @@ async function serve(h: Harness, webhooks: Partial<WebhookConfig> = {}): Promise
   );
 }
 
+/**
+ * For one describe block: a harness, a server over it with these webhook settings, and an admin
+ * token, opened before the block's tests and closed after them.
+ */
+function webhookServer(webhooks: Partial<WebhookConfig> = {}) {
+  const setup = {} as { h: Harness; server: RunningServer; admin: string };
+  beforeAll(async () => {
+    setup.h = await createHarness();
+    setup.server = await serve(setup.h, webhooks);
+    setup.admin = await setup.h.storyline.tokens.create('webhook admin', undefined, 'admin');
+  });
+  afterAll(async () => {
+    await setup.server.close();
+    await setup.h.close();
+  });
+  return setup;
+}
+
 function api(server: RunningServer, token: string) {
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${server.url}${path}`, {
@@ -67,26 +85,14 @@ function api(server: RunningServer, token: string) {
 }
 
 describe('webhook delivery', () => {
-  let h: Harness;
-  let server: RunningServer;
-  let admin: string;
+  const setup = webhookServer();
   const receiver = new WebhookReceiver();
-
-  beforeAll(async () => {
-    h = await createHarness();
-    server = await serve(h);
-    admin = await h.storyline.tokens.create('webhook admin', undefined, 'admin');
-    await receiver.start();
-  });
-  afterAll(async () => {
-    await receiver.stop();
-    await server.close();
-    await h.close();
-  });
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
 
   it('delivers every event, signed, in order, through an outage of the receiver', async () => {
-    const client = api(server, admin);
-    const publisher = api(server, h.token);
+    const client = api(setup.server, setup.admin);
+    const publisher = api(setup.server, setup.h.token);
     await publisher.append('outage', [opened('Before the webhook')]);
     const created = await client.call('POST', '/v1/webhooks', { url: receiver.url() });
     expect(created.status).toBe(201);
@@ -142,14 +148,14 @@ describe('webhook delivery', () => {
     const raw = receiver.received.map((item) => item.position);
     expect(raw).toEqual([...raw].sort((a, b) => a - b));
     // The envelope is the log's, as GET /v1/events serves it, and webhook-id is the event id.
-    const log = await h.getJson(`/v1/events?after=${(positions[0] as number) - 1}&limit=100`);
+    const log = await setup.h.getJson(`/v1/events?after=${(positions[0] as number) - 1}&limit=100`);
     expect(arrived.map((item) => item.envelope)).toEqual(log.body.events);
     expect(arrived.map((item) => item.id)).toEqual(log.body.events.map((event: any) => event.id));
 
     await vi.waitFor(async () => {
       expect(await client.webhook(id)).toMatchObject({ lag: 0, failures: 0, state: 'active' });
     }, eventually);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${setup.server.url}/metrics`)).text();
     expect(metrics).toContain(`storyline_webhook_deliveries_total{webhook="${id}"} 35`);
     expect(metrics).toMatch(
       new RegExp(`storyline_webhook_failures_total\\{webhook="${id}"\\} [1-9]`),
@@ -158,8 +164,8 @@ describe('webhook delivery', () => {
   });
 
   it('sends only the events of the stories an endpoint asked for, and from a chosen position', async () => {
-    const client = api(server, admin);
-    const publisher = api(server, h.token);
+    const client = api(setup.server, setup.admin);
+    const publisher = api(setup.server, setup.h.token);
     const chosen = new WebhookReceiver();
     await chosen.start();
     try {
@@ -189,26 +195,14 @@ describe('webhook delivery', () => {
 });
 
 describe('a failing endpoint', () => {
-  let h: Harness;
-  let server: RunningServer;
-  let admin: string;
+  const setup = webhookServer({ maxFailures: 3 });
   const receiver = new WebhookReceiver();
-
-  beforeAll(async () => {
-    h = await createHarness();
-    server = await serve(h, { maxFailures: 3 });
-    admin = await h.storyline.tokens.create('webhook admin', undefined, 'admin');
-    await receiver.start();
-  });
-  afterAll(async () => {
-    await receiver.stop();
-    await server.close();
-    await h.close();
-  });
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
 
   it('is paused after the configured failures, shows its last error, and resumes from its cursor', async () => {
-    const client = api(server, admin);
-    const publisher = api(server, h.token);
+    const client = api(setup.server, setup.admin);
+    const publisher = api(setup.server, setup.h.token);
     receiver.mode = 'unavailable';
     const created = await client.call('POST', '/v1/webhooks', { url: receiver.url() });
     receiver.secret = created.body.secret;
@@ -225,7 +219,7 @@ describe('a failing endpoint', () => {
     }, eventually);
     expect(receiver.unavailableAnswers).toBe(3);
 
-    const listed = await runCli(['webhooks', 'list'], { DATABASE_URL: h.database.url });
+    const listed = await runCli(['webhooks', 'list'], { DATABASE_URL: setup.h.database.url });
     expect(listed.code).toBe(0);
     const row = listed.stdout.split('\n').find((line) => line.startsWith(id)) ?? '';
     expect(row).toMatch(/\bpaused\b/);
@@ -244,7 +238,7 @@ describe('a failing endpoint', () => {
   });
 
   it('answers 404 webhook_not_found for an id it does not know', async () => {
-    const client = api(server, admin);
+    const client = api(setup.server, setup.admin);
     const removed = await client.call('DELETE', '/v1/webhooks/wh_nothing');
     expect(removed.status).toBe(404);
     expect(removed.body.error.code).toBe('webhook_not_found');
@@ -254,26 +248,14 @@ describe('a failing endpoint', () => {
 });
 
 describe('webhook targets (SSRF)', () => {
-  let h: Harness;
-  let server: RunningServer;
-  let admin: string;
+  // As in production: https only, public addresses only.
+  const setup = webhookServer({ allowHttp: false, allowPrivate: false });
   const receiver = new WebhookReceiver();
-
-  beforeAll(async () => {
-    h = await createHarness();
-    // As in production: https only, public addresses only.
-    server = await serve(h, { allowHttp: false, allowPrivate: false });
-    admin = await h.storyline.tokens.create('webhook admin', undefined, 'admin');
-    await receiver.start();
-  });
+  beforeAll(() => receiver.start());
   afterEach(() => {
     receiver.received.length = 0;
   });
-  afterAll(async () => {
-    await receiver.stop();
-    await server.close();
-    await h.close();
-  });
+  afterAll(() => receiver.stop());
 
   it.each([
     ['https://127.0.0.1/hooks', /loopback/],
@@ -291,7 +273,7 @@ describe('webhook targets (SSRF)', () => {
     ['https://user:secret@example.com/hooks', /user name or password/],
     ['not a url', /absolute URL/],
   ])('refuses %s at registration with 400 webhook_target_refused', async (url, message) => {
-    const refused = await api(server, admin).call('POST', '/v1/webhooks', { url });
+    const refused = await api(setup.server, setup.admin).call('POST', '/v1/webhooks', { url });
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('webhook_target_refused');
     expect(refused.body.error.message).toMatch(message);
@@ -299,11 +281,11 @@ describe('webhook targets (SSRF)', () => {
   });
 
   it('lets only admin tokens manage webhooks', async () => {
-    const asPublisher = await api(server, h.token).call('GET', '/v1/webhooks');
+    const asPublisher = await api(setup.server, setup.h.token).call('GET', '/v1/webhooks');
     expect(asPublisher.status).toBe(403);
-    const anonymous = await fetch(`${server.url}/v1/webhooks`);
+    const anonymous = await fetch(`${setup.server.url}/v1/webhooks`);
     expect(anonymous.status).toBe(401);
-    const bad = await api(server, admin).call('POST', '/v1/webhooks', {
+    const bad = await api(setup.server, setup.admin).call('POST', '/v1/webhooks', {
       url: 'https://example.com/',
       stories: ['Not An Id'],
     });
@@ -314,15 +296,15 @@ describe('webhook targets (SSRF)', () => {
   it('refuses at delivery a target that has come to resolve to a private address', async () => {
     // Registered while its name resolved to a public address (stood in for by a registry that
     // allowed it); by delivery time the name points at this machine.
-    const registry = createWebhookRegistry(h.storyline.connection, h.storyline.reader, {
+    const registry = createWebhookRegistry(setup.h.storyline.connection, setup.h.storyline.reader, {
       allowHttp: true,
       allowPrivate: true,
     });
     const byName = await registry.add({ url: `https://localhost:${receiver.port}/hooks` });
     const byAddress = await registry.add({ url: `https://127.0.0.1:${receiver.port}/hooks` });
-    server.webhooks.delivery.refresh();
-    await api(server, h.token).append('rebinding', [opened('Rebinding')]);
-    const client = api(server, admin);
+    setup.server.webhooks.delivery.refresh();
+    await api(setup.server, setup.h.token).append('rebinding', [opened('Rebinding')]);
+    const client = api(setup.server, setup.admin);
     await vi.waitFor(async () => {
       expect((await client.webhook(byName.endpoint.id)).lastError).toMatch(
         /^refused: localhost resolves to (127\.0\.0\.1|::1), which is a loopback address/,
@@ -382,31 +364,23 @@ describe('storyline webhooks (the command)', () => {
 });
 
 describe('an endpoint that does not answer in time', () => {
-  let h: Harness;
-  let server: RunningServer;
-  let admin: string;
+  const setup = webhookServer({ timeoutMs: 300, maxFailures: 2 });
   const silent = http.createServer(() => undefined);
-
   beforeAll(async () => {
-    h = await createHarness();
-    server = await serve(h, { timeoutMs: 300, maxFailures: 2 });
-    admin = await h.storyline.tokens.create('webhook admin', undefined, 'admin');
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
     silent.closeAllConnections();
     await new Promise((resolve) => silent.close(resolve));
-    await server.close();
-    await h.close();
   });
 
   it('gives up each attempt at the deadline, and pauses it with that as its error', async () => {
-    const client = api(server, admin);
+    const client = api(setup.server, setup.admin);
     const { port } = silent.address() as AddressInfo;
     const created = await client.call('POST', '/v1/webhooks', {
       url: `http://127.0.0.1:${port}/hooks`,
     });
-    await api(server, h.token).append('silent', [opened('Silent')]);
+    await api(setup.server, setup.h.token).append('silent', [opened('Silent')]);
     await vi.waitFor(async () => {
       expect(await client.webhook(created.body.id)).toMatchObject({
         state: 'paused',

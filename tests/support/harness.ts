@@ -3,7 +3,7 @@
  * `app.request()` (real PostgreSQL, no port needed).
  */
 import pino from 'pino';
-import { createHttpApp } from '../../src/adapters/http/http-app.ts';
+import { createHttpApp, type HttpDependencies } from '../../src/adapters/http/http-app.ts';
 import { Drafts } from '../../src/app/drafts.ts';
 import { openStoryline, type Storyline } from '../../src/composition.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
@@ -20,6 +20,21 @@ export interface Harness {
 }
 
 export const silentLogger = pino({ level: 'silent' });
+
+/**
+ * Another app over the harness's Storyline: the API alone (no drafts, desk or metrics unless
+ * given), with these options over its defaults, for tests of one setting.
+ */
+export function appOver(h: Harness, options: Partial<HttpDependencies> = {}) {
+  return createHttpApp({
+    appender: h.storyline.appender,
+    queries: h.storyline.queries,
+    tokens: h.storyline.tokens,
+    logger: silentLogger,
+    bodyLimit: 1024 * 1024,
+    ...options,
+  });
+}
 
 export async function createHarness(options: { bodyLimit?: number } = {}): Promise<Harness> {
   const database = await createTestDatabase();

@@ -1,6 +1,11 @@
 /** A real Storyline HTTP server (API, /v1/live, SSE) on port 0 over a test database. */
 import { readConfig, type LiveConfig } from '../../src/config.ts';
-import { startHttpServer, type RunningServer } from '../../src/composition.ts';
+import {
+  openStoryline,
+  startHttpServer,
+  type RunningServer,
+  type Storyline,
+} from '../../src/composition.ts';
 import { createHarness, silentLogger, type Harness } from './harness.ts';
 
 export interface LiveServer {
@@ -40,6 +45,31 @@ export async function startLiveServer(live: Partial<LiveConfig> = {}): Promise<L
   };
 }
 
+/**
+ * Storyline opened on a database URL the test controls (a proxy it can cut, a cluster it can
+ * restart) and served on port 0, for the outage and fault tests; the test closes both.
+ */
+export async function serveOver(
+  databaseUrl: string,
+  options: { readonly poolSize: number; readonly live?: Partial<LiveConfig> },
+): Promise<{ storyline: Storyline; server: RunningServer }> {
+  const storyline = await openStoryline(
+    { databaseUrl, dataDir: '/nonexistent', poolSize: options.poolSize },
+    silentLogger,
+  );
+  const server = await startHttpServer(
+    storyline,
+    {
+      host: '127.0.0.1',
+      port: 0,
+      bodyLimit: 1024 * 1024,
+      live: { ...readConfig({}).live, ...options.live },
+    },
+    silentLogger,
+  );
+  return { storyline, server };
+}
+
 let counter = 0;
 export const development = (headline = `update ${++counter}`, body?: string) => ({
   type: 'development.reported' as const,
@@ -51,7 +81,4 @@ export const development = (headline = `update ${++counter}`, body?: string) => 
   },
 });
 
-export const opened = (title: string) => ({
-  type: 'story.opened',
-  data: { title, timeZone: 'Europe/Moscow' },
-});
+export { opened } from './new-events.ts';

@@ -1,5 +1,5 @@
 /** Runs the real `storyline` command in a child process. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
@@ -22,15 +22,21 @@ export function runCli(
   env: Record<string, string | undefined>,
   input?: string,
 ): Promise<CliResult> {
+  const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env), cwd: projectRoot });
+  const result = outputOf(child);
+  child.stdin.end(input ?? '');
+  return result;
+}
+
+/** A child's exit code and everything it wrote, once it has closed. */
+export function outputOf(child: ChildProcessWithoutNullStreams): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env), cwd: projectRoot });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
   });
 }
 
@@ -64,4 +70,14 @@ export function startServe(
 export function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Signals every child still running (neither exited nor killed) and waits for each to exit. */
+export async function stopRunning(
+  children: readonly ChildProcess[],
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill(signal);
+  await Promise.all(running.map((child) => exitOf(child)));
 }

@@ -1,4 +1,5 @@
 /** Reads a Server-Sent Events stream with fetch, parsing messages as they arrive. */
+import { sseFieldReader } from './sse-fields.ts';
 
 export interface SseMessage {
   readonly id: string | null;
@@ -24,20 +25,9 @@ export function openEventStream(url: string, headers: Record<string, string> = {
     const response = await fetch(url, { headers, signal: controller.signal });
     status = response.status;
     if (response.body === null) return;
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const read = sseFieldReader();
     for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = new Map<string, string>();
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':') || line === '') continue;
-          const colon = line.indexOf(':');
-          fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
-        }
+      for (const fields of read(chunk)) {
         if (!fields.has('data')) continue;
         messages.push({
           id: fields.get('id') ?? null,

@@ -5,14 +5,14 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import { editableStatuses, type Drafts } from '../../app/drafts.ts';
 import type { Publisher, TokenScope } from '../../app/ports.ts';
 import { StorylineError } from '../../domain/errors.ts';
-import { storyIdSchema } from '../../domain/event-types.ts';
 import { createDraftSchema, draftListQuery, updateDraftSchema } from './draft-schemas.ts';
 import { clientText } from './error-responses.ts';
+import { parseInput, storyIdOf } from './input-validation.ts';
 import { withBody } from './json-body.ts';
+import { requireMayPublishTo } from './publish-permission.ts';
 
 type Env = { Variables: { requestId: string }; Bindings: HttpBindings };
 
@@ -33,12 +33,7 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
   /** As for an append: a token that may publish to this story. */
   async function publisherFor(c: Context<Env>, storyId: string): Promise<Publisher> {
     const publisher = await deps.authenticated(c, 'publish');
-    if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
-      throw new StorylineError(
-        'forbidden',
-        `token "${publisher.name}" may not publish to ${storyId}`,
-      );
-    }
+    requireMayPublishTo(publisher, storyId);
     c.header('Cache-Control', 'no-store');
     return publisher;
   }
@@ -48,7 +43,7 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
       const storyId = storyIdOf(c);
       body.refuseDeclaredExcess();
       const publisher = await publisherFor(c, storyId);
-      const input = parse(createDraftSchema, await body.json());
+      const input = parseInput(createDraftSchema, await body.json());
       const draft = await drafts.create({
         storyId,
         events: input.events,
@@ -62,7 +57,7 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
   app.get('/v1/stories/:storyId/drafts', async (c) => {
     const storyId = storyIdOf(c);
     await publisherFor(c, storyId);
-    const query = parse(draftListQuery, c.req.query());
+    const query = parseInput(draftListQuery, c.req.query());
     return c.json({ drafts: await drafts.list(storyId, query.status ?? editableStatuses) });
   });
 
@@ -78,7 +73,7 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
       body.refuseDeclaredExcess();
       await publisherFor(c, storyId);
       const draftId = draftIdOf(c, storyId);
-      const input = parse(updateDraftSchema, await body.json());
+      const input = parseInput(updateDraftSchema, await body.json());
       const draft = await drafts.update(storyId, draftId, {
         ...(input.events === undefined ? {} : { events: input.events }),
         ...(input.publishAt === undefined ? {} : { publishAt: input.publishAt }),
@@ -106,19 +101,6 @@ export function createDraftRoutes(deps: DraftRouteDependencies): Hono<Env> {
   return app;
 }
 
-function storyIdOf(c: Context<Env>): string {
-  const storyId = c.req.param('storyId') ?? '';
-  const parsed = storyIdSchema.safeParse(storyId);
-  if (!parsed.success) {
-    throw new StorylineError(
-      'invalid_request',
-      'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId: clientText(storyId) },
-    );
-  }
-  return parsed.data;
-}
-
 /** A draft id is a UUID; anything else names no draft. */
 function draftIdOf(c: Context<Env>, storyId: string): string {
   const draftId = c.req.param('draftId') ?? '';
@@ -129,29 +111,4 @@ function draftIdOf(c: Context<Env>, storyId: string): string {
     );
   }
   return draftId.toLowerCase();
-}
-
-/**
- * As the append route validates: a problem inside an event is `invalid_event` (naming which
- * event), anything else `invalid_request`; both list every issue with its path.
- */
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: clientText(issue.path.map(String).join('.'), 200),
-    message: clientText(issue.message, 300),
-  }));
-  const inEvent = result.error.issues.find(
-    (issue) => issue.path[0] === 'events' && issue.path.length >= 2,
-  );
-  const first = issues[0];
-  const summary =
-    first === undefined ? 'invalid input' : `${first.path || '(body)'}: ${first.message}`;
-  if (inEvent === undefined) throw new StorylineError('invalid_request', summary, { issues });
-  throw new StorylineError(
-    'invalid_event',
-    `events[${String(inEvent.path[1])}] is invalid: ${summary}`,
-    { issues },
-  );
 }

@@ -7,7 +7,6 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { AppendRequest, AppendResult } from '../../app/decide-appends.ts';
 import type { Drafts } from '../../app/drafts.ts';
 import {
@@ -20,18 +19,20 @@ import {
 import type { StoryQueries, StoryRead } from '../../app/story-queries.ts';
 import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError, isStorylineError } from '../../domain/errors.ts';
-import { appendBodySchema, storyIdSchema } from '../../domain/event-types.ts';
+import { appendBodySchema } from '../../domain/event-types.ts';
 import type { TimelineEntry } from '../../domain/story-view.ts';
 import { createWebhookRoutes } from '../webhooks/webhook-routes.ts';
 import { apiReferenceCss, apiReferencePolicy, renderApiReference } from './api-reference.ts';
 import { atomContentType, renderAtomFeed } from './atom-feed.ts';
 import { cors, type CorsOptions } from './cors.ts';
 import { createDraftRoutes } from './draft-routes.ts';
-import { clientText, errorBody, httpStatusOf } from './error-responses.ts';
+import { errorBody, httpStatusOf } from './error-responses.ts';
 import { deskSessionForApi } from './desk/desk-auth.ts';
 import { createDesk } from './desk/desk-routes.ts';
+import { parseInput, storyIdOf } from './input-validation.ts';
 import { withBody } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
+import { requireMayPublishTo } from './publish-permission.ts';
 import { maxRequestIdLength, requestIdHeader } from './request-ids.ts';
 import type { NewsPublisher } from './pages/live-blog-json-ld.ts';
 import { createPages } from './pages/pages.ts';
@@ -183,7 +184,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
         : timelinePages.get(`${cached.view.storyId}@${cached.view.position}${search}`);
     if (hit !== undefined) return c.body(hit, 200, jsonType);
 
-    const query = parse(timelineQuery, c.req.query(), 'invalid_request');
+    const query = parseInput(timelineQuery, c.req.query());
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const { story, entries, ofStory } = await queries.timeline(storyIdOf(c), {
       order: query.order,
@@ -207,7 +208,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
   });
 
   app.get('/v1/stories/:storyId/corrections', async (c) => {
-    const query = parse(pageQuery, c.req.query(), 'invalid_request');
+    const query = parseInput(pageQuery, c.req.query());
     const { story, corrections, more } = await queries.corrections(storyIdOf(c), query);
     return c.json({
       storyId: story.storyId,
@@ -224,7 +225,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
    */
   const statesAt = new EncodedCache(256, 32 * 1024 * 1024, bodySize);
   app.get('/v1/stories/:storyId/state', async (c) => {
-    const query = parse(stateQuery, c.req.query(), 'invalid_request');
+    const query = parseInput(stateQuery, c.req.query());
     const storyId = storyIdOf(c);
     const key = query.at === undefined ? null : `${storyId} ${query.at}`;
     const kept = key === null ? undefined : statesAt.get(key);
@@ -321,13 +322,8 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
       const storyId = storyIdOf(c);
       body.refuseDeclaredExcess();
       const publisher = await authenticated(c, 'publish');
-      if (publisher.stories !== null && !publisher.stories.includes(storyId)) {
-        throw new StorylineError(
-          'forbidden',
-          `token "${publisher.name}" may not publish to ${storyId}`,
-        );
-      }
-      const input = parse(appendBodySchema, await body.json(), 'invalid_request');
+      requireMayPublishTo(publisher, storyId);
+      const input = parseInput(appendBodySchema, await body.json());
       const result = await appender.append({
         storyId,
         events: input.events,
@@ -357,7 +353,7 @@ export function createHttpApp(deps: HttpDependencies): Hono<Env> {
     withBody(c, tokenBodyLimit, async (body) => {
       body.refuseDeclaredExcess();
       await authenticated(c, 'admin');
-      const input = parse(tokenRequestSchema, await body.json(), 'invalid_request');
+      const input = parseInput(tokenRequestSchema, await body.json());
       const token = await tokens.create(input.name, input.stories, input.scope);
       c.header('Cache-Control', 'no-store');
       return c.json(
@@ -494,7 +490,7 @@ class EventPages {
       if (tip !== undefined && known !== undefined && tip.head >= known) page = tip;
     }
     if (page === undefined) {
-      const query = parse(pageQuery, c.req.query(), 'invalid_request');
+      const query = parseInput(pageQuery, c.req.query());
       page = await this.#read(query, ofStory ? storyIdOf(c) : undefined);
       if (page.full) this.#full.set(key, page);
       else if (this.#queries.knownHead !== undefined) this.#tips.set(key, page);
@@ -580,19 +576,6 @@ function searchOf(url: string): string {
   return start < 0 ? '' : url.slice(start);
 }
 
-function storyIdOf(c: Context): string {
-  const storyId = c.req.param('storyId') ?? '';
-  const parsed = storyIdSchema.safeParse(storyId);
-  if (!parsed.success) {
-    throw new StorylineError(
-      'invalid_request',
-      'a story id is 1-64 lowercase letters, digits and dashes',
-      { storyId: clientText(storyId) },
-    );
-  }
-  return parsed.data;
-}
-
 function requireScope(publisher: Publisher, scope: TokenScope): void {
   if (scope === 'admin' && publisher.scope !== 'admin') {
     throw new StorylineError(
@@ -635,36 +618,6 @@ function addressOf(c: Context<Env>): string {
 
 /** Token management bodies are small. */
 const tokenBodyLimit = 16 * 1024;
-
-/**
- * Validates input; a problem inside an event's data is `invalid_event` (naming which event),
- * anything else `invalid_request`. Both list every issue with its path.
- */
-function parse<T>(schema: z.ZodType<T>, input: unknown, code: 'invalid_request'): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: clientText(issue.path.map(String).join('.'), 200),
-    message: clientText(issue.message, 300),
-  }));
-  const inEvent = result.error.issues.find(
-    (issue) => issue.path[0] === 'events' && issue.path.length >= 2,
-  );
-  const first = issues[0];
-  const summary =
-    first === undefined ? 'invalid input' : `${first.path || '(body)'}: ${first.message}`;
-  return inEvent === undefined
-    ? fail(code, summary, issues)
-    : fail('invalid_event', `events[${String(inEvent.path[1])}] is invalid: ${summary}`, issues);
-}
-
-function fail(
-  code: 'invalid_request' | 'invalid_event',
-  message: string,
-  issues: unknown[],
-): never {
-  throw new StorylineError(code, message, { issues });
-}
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
   header !== undefined &&

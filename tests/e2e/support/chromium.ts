@@ -73,6 +73,20 @@ export async function openPage(
   };
 }
 
+/**
+ * Opens pages under a base URL known once the suite's server is up, and keeps every one, so
+ * the suite can check them all for script errors at its end.
+ */
+export function pageOpener(browser: () => Browser, base: () => string) {
+  const opened: OpenedPage[] = [];
+  const open = async (pathname: string, viewport?: { width: number; height: number }) => {
+    const page = await openPage(browser(), `${base()}${pathname}`, viewport ? { viewport } : {});
+    opened.push(page);
+    return page;
+  };
+  return { opened, open };
+}
+
 /** Asserts the page's script threw nothing and broke no Content-Security-Policy rule. */
 export function expectNoScriptErrors(opened: OpenedPage): void {
   expect(opened.pageErrors, 'uncaught errors in the page').toEqual([]);
