@@ -29,8 +29,9 @@ export interface ActorView {
    */
   readonly latestStatement: StatementRef | null;
   /**
-   * Those statements, by when they happened (then by position). Kept so that when the latest one
-   * is retracted or corrected away, the fold knows the one before it without reading the log.
+   * The latest of those statements (at most `statementsKept`, 16), by when they happened (then by
+   * position). Kept so that when the latest one is retracted or corrected away, the fold knows
+   * the one before it without reading the log.
    */
   readonly statements: readonly StatementRef[];
 }

@@ -4,7 +4,12 @@
  */
 import { correctionsLog } from '../../src/domain/corrections-log.ts';
 import { describe, expect, it } from 'vitest';
-import { compareTimeline, developmentIdOf, evolve } from '../../src/domain/story-fold.ts';
+import {
+  compareTimeline,
+  developmentIdOf,
+  evolve,
+  statementsKept,
+} from '../../src/domain/story-fold.ts';
 import {
   at,
   corrected,
@@ -638,6 +643,26 @@ describe('actors after corrections and retractions', () => {
     );
 
     expect(story.actors[0]?.latestStatement?.developmentId).toBe('remark');
+  });
+
+  it('keeps only an actor’s latest statements, so the story row does not grow with them', () => {
+    const count = statementsKept * 3;
+    const { story } = fold(
+      opened(),
+      ...Array.from({ length: count }, (_, index) =>
+        at(
+          new Date(Date.parse(monday) + index * 60_000).toISOString(),
+          reported(`remark-${index}`, { kind: 'statement', actors: [{ name: 'Peskov' }] }),
+        ),
+      ),
+      retracted(`remark-${count - 1}`),
+    );
+
+    const [peskov] = story.actors;
+    expect(peskov?.developments).toBe(count);
+    expect(peskov?.statements).toHaveLength(statementsKept - 1);
+    expect(peskov?.statements.at(0)?.developmentId).toBe(`remark-${count - statementsKept}`);
+    expect(peskov?.latestStatement?.developmentId).toBe(`remark-${count - 2}`);
   });
 });
 

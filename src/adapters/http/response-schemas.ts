@@ -67,7 +67,7 @@ const actorViewSchema: z.ZodType<ActorView> = z.object({
   statements: z
     .array(statementRefSchema)
     .describe(
-      'the developments naming this actor that are statements (by kind or quote) and not retracted, by when they happened',
+      'the latest (at most 16) developments naming this actor that are statements (by kind or quote) and not retracted, by when they happened',
     ),
 });
 
