@@ -49,6 +49,21 @@ export const defaultConnectionTimeouts: ConnectionTimeouts = {
   idleInTransactionMs: 10_000,
 };
 
+/**
+ * A pool connection that always has an `'error'` listener. pg emits `'error'` on a client whose
+ * server ends its session (a restart, `pg_terminate_backend`) even while a query is failing with
+ * the same error, and the pool and `unavailableAware` hand their listeners over as the client moves
+ * between them: a FATAL that landed in a gap crashed a test process once in CI, under the
+ * connection-killing fault test. This listener only keeps the event from being unheard; the query
+ * still fails, and the pool still drops the connection.
+ */
+class ConnectionClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
+
 export function connect(
   connectionString: string,
   options: {
@@ -71,6 +86,7 @@ export function connect(
     idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
     // A server that vanished without a reset (a cut network) is noticed, not waited on forever.
     keepAlive: true,
+    Client: ConnectionClient as unknown as new () => pg.ClientBase,
   });
   // An idle client losing its server (a database restart) must not crash the process; the
   // pool drops it and the next query gets a fresh connection.
