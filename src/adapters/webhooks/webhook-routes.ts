@@ -8,7 +8,7 @@ import type { Publisher, TokenScope } from '../../app/ports.ts';
 import type { WebhookRegistry } from '../../app/webhook-registry.ts';
 import { StorylineError } from '../../domain/errors.ts';
 import { storyIdSchema } from '../../domain/event-types.ts';
-import { clientText } from '../http/error-responses.ts';
+import { parseInput } from '../http/input-validation.ts';
 import { withBody } from '../http/json-body.ts';
 import { maxTargetUrlLength } from './webhook-targets.ts';
 
@@ -62,7 +62,7 @@ export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
     withBody(c, bodyLimit, async (body) => {
       body.refuseDeclaredExcess();
       await authenticated(c, 'admin');
-      const input = parse(await body.json());
+      const input = parseInput(webhookRequestSchema, await body.json());
       const { endpoint, secret } = await registryOf().add(input);
       c.header('Cache-Control', 'no-store');
       return c.json({ ...endpoint, secret }, 201);
@@ -82,19 +82,4 @@ export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
   });
 
   return routes;
-}
-
-function parse(input: unknown): z.infer<typeof webhookRequestSchema> {
-  const result = webhookRequestSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: clientText(issue.path.map(String).join('.'), 200),
-    message: clientText(issue.message, 300),
-  }));
-  const first = issues[0];
-  throw new StorylineError(
-    'invalid_request',
-    first === undefined ? 'invalid input' : `${first.path || '(body)'}: ${first.message}`,
-    { issues },
-  );
 }
